@@ -1,0 +1,38 @@
+package events
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrPermanent marks an error that can never succeed on retry (bad input, an
+// unknown subject). A message whose handling returns an error wrapping it is
+// dead-lettered at once and terminated.
+var ErrPermanent = errors.New("permanent")
+
+// Permanent wraps err so that errors.Is(result, ErrPermanent) holds.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrPermanent, err)
+}
+
+// Permanentf formats an error that wraps ErrPermanent.
+func Permanentf(format string, args ...any) error {
+	return Permanent(fmt.Errorf(format, args...))
+}
+
+// BusyError says the work is being done elsewhere right now (for example a
+// concurrent login load of the same user holds the lock). The message is
+// handed back with the short delay After, without counting as a failure.
+type BusyError struct {
+	After  time.Duration
+	Reason string
+}
+
+func (e *BusyError) Error() string { return "busy: " + e.Reason }
+
+// Busy returns a *BusyError asking for a retry after d.
+func Busy(d time.Duration, reason string) error { return &BusyError{After: d, Reason: reason} }

@@ -1,0 +1,33 @@
+package events
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Event is one validated event. Which fields are set depends on Kind (see
+// docs/events.md); the decoder guarantees the ones a kind requires.
+type Event struct {
+	Kind    Kind
+	Subject string
+	// EventID is the payload's eventId, or the Nats-Msg-Id header, or empty.
+	EventID    string
+	OccurredAt time.Time // zero when absent
+
+	UserID     string // user.login, user.invalidate, server.created
+	ServerName string // every server.* kind
+	// AllowedUserIDs is the complete, de-duplicated list of users allowed to
+	// use the server privately (server.access, server.unshared). Never nil for
+	// those kinds; empty means nobody.
+	AllowedUserIDs []string
+	// Config is the server's config, a compact JSON object (server.created,
+	// updated, access, shared, unshared). Opaque: never log it.
+	Config json.RawMessage
+	// Version orders the changes of one server: the payload's version, or the
+	// JetStream stream sequence when the payload has none.
+	Version int64
+
+	// Delivery facts, set by the consume loop.
+	StreamSeq uint64
+	Delivered uint64
+}

@@ -1,0 +1,84 @@
+package events
+
+import "strings"
+
+// Kind names an event type: the subject without the prefix.
+type Kind string
+
+// The event kinds of the contract (CONTRACT section 2).
+const (
+	KindUserLogin      Kind = "user.login"
+	KindUserInvalidate Kind = "user.invalidate"
+	KindServerCreated  Kind = "server.created"
+	KindServerUpdated  Kind = "server.updated"
+	KindServerAccess   Kind = "server.access"
+	KindServerShared   Kind = "server.shared"
+	KindServerUnshared Kind = "server.unshared"
+	KindServerDeleted  Kind = "server.deleted"
+)
+
+// Kinds lists every kind the worker handles.
+var Kinds = []Kind{
+	KindUserLogin, KindUserInvalidate,
+	KindServerCreated, KindServerUpdated, KindServerAccess,
+	KindServerShared, KindServerUnshared, KindServerDeleted,
+}
+
+// Header names the worker reads or writes.
+const (
+	HeaderMsgID        = "Nats-Msg-Id"
+	HeaderNotify       = "Mcp-Notify"
+	HeaderDLQReason    = "Mcp-Dlq-Reason"
+	HeaderDLQSubject   = "Mcp-Dlq-Subject"
+	HeaderDLQDelivered = "Mcp-Dlq-Delivered"
+	HeaderDLQStreamSeq = "Mcp-Dlq-Stream-Seq"
+	HeaderDLQTime      = "Mcp-Dlq-Time"
+)
+
+// Default names (flags --stream and --subject-prefix; the consumer name).
+const (
+	DefaultStream    = "MCP_REGISTRY"
+	DefaultDLQStream = "MCP_REGISTRY_DLQ"
+	DefaultPrefix    = "mcp"
+	DefaultConsumer  = "mcp-registry-worker"
+)
+
+// Subjects builds every subject name from the configured prefix. It is the
+// only place subject strings are made.
+type Subjects struct {
+	Prefix string
+}
+
+// For returns the subject of an event kind, e.g. "mcp.user.login".
+func (s Subjects) For(k Kind) string { return s.Prefix + "." + string(k) }
+
+// StreamSubjects are the subjects the main stream captures. The contract says
+// "<prefix>.>", but that would overlap the dead-letter stream's "<prefix>.dlq.>"
+// and JetStream refuses overlapping streams, so the stream captures the two
+// event families instead; every contract subject (and any unknown
+// "<prefix>.user.*" or "<prefix>.server.*" one, which is dead-lettered) falls in them.
+func (s Subjects) StreamSubjects() []string {
+	return []string{s.Prefix + ".user.>", s.Prefix + ".server.>"}
+}
+
+// DLQSubjects are the subjects of the dead-letter stream.
+func (s Subjects) DLQSubjects() []string { return []string{s.Prefix + ".dlq.>"} }
+
+// DLQ returns the dead-letter subject for a message first published on subject.
+func (s Subjects) DLQ(subject string) string {
+	return s.Prefix + ".dlq." + strings.TrimPrefix(subject, s.Prefix+".")
+}
+
+// KindOf returns the kind of subject and whether it is one the worker handles.
+func (s Subjects) KindOf(subject string) (Kind, bool) {
+	rest, ok := strings.CutPrefix(subject, s.Prefix+".")
+	if !ok {
+		return "", false
+	}
+	for _, k := range Kinds {
+		if string(k) == rest {
+			return k, true
+		}
+	}
+	return Kind(rest), false
+}

@@ -36,3 +36,12 @@ func (e *BusyError) Error() string { return "busy: " + e.Reason }
 
 // Busy returns a *BusyError asking for a retry after d.
 func Busy(d time.Duration, reason string) error { return &BusyError{After: d, Reason: reason} }
+
+// ErrSkip marks an event that was handled by deciding to do nothing (for
+// example a stale version). It is acknowledged with the outcome "skipped".
+var ErrSkip = errors.New("skipped")
+
+// Skipf formats an error that wraps ErrSkip.
+func Skipf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrSkip, fmt.Sprintf(format, args...))
+}

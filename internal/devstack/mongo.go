@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -29,7 +30,11 @@ type MongoOptions struct {
 	Logger *slog.Logger
 }
 
-// StartMongo starts FerretDB and returns once it listens.
+// newMu serialises ferretdb.New, which writes a package global
+// (version.Get().Package): two starts at once are a data race.
+var newMu sync.Mutex
+
+// StartMongo starts FerretDB and returns once it listens. Safe for concurrent use.
 func StartMongo(o MongoOptions) (*Mongo, error) {
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("mongo data dir: %w", err)
@@ -46,12 +51,14 @@ func StartMongo(o MongoOptions) (*Mongo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mongo data dir: %w", err)
 	}
+	newMu.Lock()
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + dir + "/",
 	})
+	newMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("ferretdb on %s: %w", addr, err)
 	}

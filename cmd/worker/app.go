@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+	"go.uber.org/zap"
+
+	"github.com/mcp-registry/worker/internal/events"
+	"github.com/mcp-registry/worker/internal/handlers"
+	"github.com/mcp-registry/worker/internal/lockstatus"
+	"github.com/mcp-registry/worker/internal/ops"
+	"github.com/mcp-registry/worker/internal/registry"
+	"github.com/mcp-registry/worker/internal/serverdb"
+)
+
+// appOptions is the composition root of `worker run`: the only place that
+// builds clients (each closed by an OnStop) and the one place that orders
+// start and shutdown.
+func appOptions(cfg Config, log *zap.Logger) fx.Option {
+	return fx.Options(
+		fx.WithLogger(func() fxevent.Logger { return &fxevent.ZapLogger{Logger: log.Named("fx")} }),
+		fx.Supply(cfg, log),
+		fx.Provide(
+			newRedis,
+			newMongo,
+			func(c Config) (*nats.Conn, error) { return connectNATS(c, log.Named("nats")) },
+			func(nc *nats.Conn) (jetstream.JetStream, error) { return jetstream.New(nc) },
+			newMetricsRegistry,
+			func(s *serverdb.Store) handlers.ServerSource { return s },
+			Config.eventsConfig,
+			Config.registryConfig,
+			Config.lockConfig,
+			Config.serverdbConfig,
+			Config.handlersConfig,
+			newOpsParams,
+		),
+		registry.Module,
+		lockstatus.Module,
+		serverdb.Module,
+		handlers.Module,
+		events.Module,
+		ops.Module,
+		fx.Invoke(registerLifecycle),
+		fx.StartTimeout(4*dialTimeout),
+		fx.StopTimeout(cfg.ShutdownTimeout+10*time.Second),
+	)
+}
+
+// newMetricsRegistry returns the Prometheus registry behind /metrics, with
+// the Go and process collectors.
+func newMetricsRegistry() (*prometheus.Registry, prometheus.Registerer) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg, reg
+}
+
+// newOpsParams wires /readyz to the three dependencies and the consumer.
+func newOpsParams(c Config, reg *prometheus.Registry, rdb redis.UniversalClient, mc *mongo.Client,
+	nc *nats.Conn, consumer *events.Consumer, log *zap.Logger,
+) ops.Params {
+	return ops.Params{
+		Addr:     c.OpsAddr,
+		Registry: reg,
+		Logger:   log.Named("ops"),
+		Ready: map[string]ops.Check{
+			"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+			"mongodb": func(ctx context.Context) error {
+				return mc.Ping(ctx, nil)
+			},
+			"nats": func(context.Context) error {
+				if s := nc.Status(); s != nats.CONNECTED {
+					return fmt.Errorf("connection %s", s)
+				}
+				return nil
+			},
+			"consumer": func(context.Context) error {
+				if !consumer.Running() {
+					return errors.New("not running")
+				}
+				return nil
+			},
+		},
+	}
+}
+
+// lifecycle is everything registerLifecycle orders.
+type lifecycle struct {
+	fx.In
+
+	LC       fx.Lifecycle
+	Config   Config
+	Log      *zap.Logger
+	Redis    redis.UniversalClient
+	Mongo    *mongo.Client
+	NATS     *nats.Conn
+	JS       jetstream.JetStream
+	Events   events.Config
+	Consumer *events.Consumer
+	Ops      *ops.Server
+}
+
+// registerLifecycle orders start and shutdown. fx runs OnStop hooks in the
+// reverse order of registration, so shutdown is:
+//  1. stop pulling, let in-flight handlers finish until --shutdown-timeout,
+//     then cancel them and nak what is left (their deferred unlocks release
+//     the locks as they return);
+//  2. stop the ops listener;
+//  3. close the clients: NATS (drained, so the last acks are flushed),
+//     MongoDB, Redis.
+func registerLifecycle(l lifecycle) {
+	l.LC.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			if err := pingRedis(ctx, l.Redis); err != nil {
+				return err
+			}
+			return pingMongo(ctx, l.Mongo, l.Config.MongoURI)
+		},
+		OnStop: func(ctx context.Context) error {
+			if err := l.NATS.Drain(); err != nil {
+				l.NATS.Close()
+			}
+			return errors.Join(l.Mongo.Disconnect(ctx), l.Redis.Close())
+		},
+	})
+	l.LC.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			if err := events.Provision(ctx, l.JS, l.Events); err != nil {
+				return fmt.Errorf("jetstream at %s: %w", l.NATS.ConnectedUrlRedacted(), err)
+			}
+			return nil
+		},
+	})
+	l.LC.Append(fx.Hook{OnStart: l.Ops.Start, OnStop: l.Ops.Stop})
+	base, cancel := context.WithCancel(context.Background())
+	l.LC.Append(fx.Hook{
+		OnStart: func(context.Context) error { return l.Consumer.Start(base) },
+		OnStop: func(context.Context) error {
+			defer cancel()
+			ctx, done := context.WithTimeout(context.Background(), l.Config.ShutdownTimeout)
+			defer done()
+			return l.Consumer.Stop(ctx)
+		},
+	})
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"github.com/mcp-registry/worker/internal/events"
+	"github.com/mcp-registry/worker/internal/handlers"
+	"github.com/mcp-registry/worker/internal/lockstatus"
+	"github.com/mcp-registry/worker/internal/registry"
+	"github.com/mcp-registry/worker/internal/serverdb"
+)
+
+// The per-package configs, derived from the one Config.
+
+func (c Config) eventsConfig() events.Config {
+	e := events.DefaultConfig()
+	e.Stream, e.DLQStream, e.Prefix, e.Consumer = c.Stream, c.DLQStream, c.SubjectPrefix, c.Consumer
+	e.Provision = c.Provision
+	e.Concurrency, e.HandlerTimeout, e.AckWait = c.Concurrency, c.HandlerTimeout, c.AckWait
+	e.MaxAckPending, e.StreamMaxAge, e.MaxPayload = c.MaxAckPending, c.StreamMaxAge, c.MaxPayload
+	e.Retry.MaxDeliver, e.Retry.BaseDelay, e.Retry.MaxDelay = c.MaxDeliver, c.RetryBaseDelay, c.RetryMaxDelay
+	return e
+}
+
+func (c Config) registryConfig() registry.Config {
+	r := registry.DefaultConfig()
+	r.KeyPrefix, r.CacheTTL = c.KeyPrefix, c.CacheTTL
+	if p := 2*c.HandlerTimeout + c.LockTTL; p > r.PendingTTL {
+		r.PendingTTL = p
+	}
+	return r
+}
+
+func (c Config) lockConfig() lockstatus.Config {
+	l := lockstatus.DefaultConfig()
+	l.TTL = c.LockTTL
+	return l
+}
+
+func (c Config) serverdbConfig() serverdb.Config {
+	return serverdb.Config{Database: c.MongoDatabase}
+}
+
+func (c Config) handlersConfig() handlers.Config { return handlers.Config{} }

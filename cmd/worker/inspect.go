@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+
+	"github.com/mcp-registry/worker/internal/registry"
+)
+
+// inspectCommand is `worker inspect user <userId>` and
+// `worker inspect server <serverName>`: the registry as readers see it, as JSON.
+func inspectCommand(ctx context.Context, args []string, getenv func(string) string) int {
+	cfg, positional, code, ok := parseCommand("inspect", "inspect user <userId> | inspect server <serverName> [options]", args, getenv, nil)
+	if !ok {
+		return code
+	}
+	if len(positional) != 2 || (positional[0] != "user" && positional[0] != "server") {
+		return usageError("inspect", "want `inspect user <userId>` or `inspect server <serverName>`")
+	}
+	rdb, err := newRedis(cfg)
+	if err != nil {
+		return failure("inspect", err)
+	}
+	defer rdb.Close()
+	if err := pingRedis(ctx, rdb); err != nil {
+		return failure("inspect", err)
+	}
+	reg := registry.New(rdb, cfg.registryConfig())
+	if positional[0] == "user" {
+		v, err := reg.User(ctx, positional[1])
+		if err != nil {
+			return failure("inspect", err)
+		}
+		return printJSON("inspect", v)
+	}
+	v, err := reg.Server(ctx, positional[1])
+	if err != nil {
+		return failure("inspect", err)
+	}
+	return printJSON("inspect", v)
+}

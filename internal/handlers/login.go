@@ -1,0 +1,86 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mcp-registry/worker/internal/events"
+	"github.com/mcp-registry/worker/internal/lockstatus"
+	"github.com/mcp-registry/worker/internal/registry"
+)
+
+// DefaultLoginRetryDelay is how soon a login that found the user's load in
+// progress elsewhere is looked at again.
+const DefaultLoginRetryDelay = 150 * time.Millisecond
+
+// Login handles user.login: it loads the user's private registry from
+// MongoDB unless it is loaded already. Concurrent logins of one user coalesce:
+// one holds the user's lock and reads MongoDB once; the others are handed back
+// for a short delay and, on their next delivery, find the flag set.
+type Login struct {
+	reg        *registry.Registry
+	locks      *lockstatus.Locker
+	source     ServerSource
+	retryDelay time.Duration
+}
+
+var _ events.Handler = (*Login)(nil)
+
+// NewLogin returns the login flow. retryDelay 0 means DefaultLoginRetryDelay.
+func NewLogin(reg *registry.Registry, locks *lockstatus.Locker, source ServerSource, retryDelay time.Duration) *Login {
+	if retryDelay <= 0 {
+		retryDelay = DefaultLoginRetryDelay
+	}
+	return &Login{reg: reg, locks: locks, source: source, retryDelay: retryDelay}
+}
+
+// Handle loads ev.UserID's registry. A warm login costs one Redis round trip.
+func (h *Login) Handle(ctx context.Context, ev events.Event) error {
+	user := ev.UserID
+	loaded, err := h.reg.Loaded(ctx, user)
+	if err != nil {
+		return fmt.Errorf("login %s: %w", user, err)
+	}
+	if loaded {
+		return nil
+	}
+	err = h.locks.TryWithLock(ctx, h.reg.Keys().UserLock(user), func(ctx context.Context, f lockstatus.Fence) error {
+		return h.load(ctx, user, f.Token)
+	})
+	if errors.Is(err, lockstatus.ErrLocked) {
+		return events.Busy(h.retryDelay, "login load of this user in progress elsewhere")
+	}
+	if err != nil {
+		return fmt.Errorf("login %s: %w", user, err)
+	}
+	return nil
+}
+
+// load runs under the user's lock: mark loading, read MongoDB, claim the
+// servers in the reverse index and read their records, commit the snapshot.
+func (h *Login) load(ctx context.Context, user, token string) error {
+	began, startedAt, err := h.reg.BeginLoad(ctx, user, token)
+	if err != nil || !began {
+		return err // !began: another worker finished the load meanwhile
+	}
+	servers, err := h.source.AccessibleServers(ctx, user)
+	if err != nil {
+		return err
+	}
+	claims := make([]registry.Claim, len(servers))
+	for i, s := range servers {
+		claims[i] = registry.Claim{Name: s.Name, DBID: s.DBID}
+	}
+	states, err := h.reg.ClaimServers(ctx, user, claims)
+	if err != nil {
+		return err
+	}
+	entries, err := snapshotEntries(servers, states, startedAt)
+	if err != nil {
+		return events.Permanent(err)
+	}
+	_, err = h.reg.CommitLoad(ctx, user, token, entries)
+	return err
+}

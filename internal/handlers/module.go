@@ -1,0 +1,44 @@
+package handlers
+
+import (
+	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/mcp-registry/worker/internal/events"
+	"github.com/mcp-registry/worker/internal/lockstatus"
+	"github.com/mcp-registry/worker/internal/registry"
+)
+
+// Config tunes the flows.
+type Config struct {
+	// LoginRetryDelay is how soon a login that found the user's load in
+	// progress elsewhere is handed back.
+	LoginRetryDelay time.Duration
+}
+
+// Params is what the flows need.
+type Params struct {
+	fx.In
+
+	Registry *registry.Registry
+	Locks    *lockstatus.Locker
+	Source   ServerSource
+	Config   Config `optional:"true"`
+}
+
+// Map returns the handler of every event kind the worker handles.
+func Map(p Params) map[events.Kind]events.Handler {
+	m := map[events.Kind]events.Handler{
+		events.KindUserLogin:      NewLogin(p.Registry, p.Locks, p.Source, p.Config.LoginRetryDelay),
+		events.KindUserInvalidate: NewInvalidate(p.Registry),
+	}
+	for kind, h := range serverFlows(p.Registry, p.Locks) {
+		m[kind] = h
+	}
+	return m
+}
+
+// Module provides the map[events.Kind]events.Handler the consumer dispatches
+// to. It needs a *registry.Registry, a *lockstatus.Locker and a ServerSource.
+var Module = fx.Module("handlers", fx.Provide(Map))

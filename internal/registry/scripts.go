@@ -1,0 +1,22 @@
+package registry
+
+import (
+	_ "embed"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The Lua scripts, one file each under lua/, each headed by its KEYS, ARGV and
+// return values. They are called only through the typed wrappers of this package.
+var (
+	//go:embed lua/begin_load.lua
+	beginLoadSrc string
+	//go:embed lua/commit_load.lua
+	commitLoadSrc string
+	//go:embed lua/apply_user.lua
+	applyUserSrc string
+
+	beginLoadScript  = redis.NewScript(beginLoadSrc)
+	commitLoadScript = redis.NewScript(commitLoadSrc)
+	applyUserScript  = redis.NewScript(applyUserSrc)
+)

@@ -1,0 +1,31 @@
+package registry
+
+import "encoding/json"
+
+// Tier is a shared registry tier. On a name clash app beats user beats private.
+type Tier string
+
+// The shared tiers, and the pseudo-tier of a user's private registry.
+const (
+	TierApp     Tier = "app"
+	TierUser    Tier = "user"
+	TierPrivate Tier = "private"
+)
+
+// SharedTiers lists the shared tiers in precedence order.
+var SharedTiers = []Tier{TierApp, TierUser}
+
+// TierFor chooses the shared tier of a server from its config: `user` when it
+// has "requiresOAuth": true or "startup": false, else `app` (CONTRACT section 4).
+// Only those two fields are read.
+func TierFor(config json.RawMessage) Tier {
+	var c struct {
+		RequiresOAuth *bool `json:"requiresOAuth"`
+		Startup       *bool `json:"startup"`
+	}
+	_ = json.Unmarshal(config, &c) // a non-object config has neither field
+	if (c.RequiresOAuth != nil && *c.RequiresOAuth) || (c.Startup != nil && !*c.Startup) {
+		return TierUser
+	}
+	return TierApp
+}

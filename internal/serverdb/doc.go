@@ -1,0 +1,79 @@
+// Package serverdb reads, from MongoDB in LibreChat's schema, the MCP servers
+// a user may use (CONTRACT section 3). A login load calls
+// Store.AccessibleServers once; nothing else in the worker reads MongoDB.
+//
+// It must never write to MongoDB, log a config value (configs hold secrets),
+// return a partial result (any error returns nil and the error, so the caller
+// retries), dial or close the client (the composition root owns it), or use
+// anything beyond plain find: no $lookup, $expr, aggregation, transactions or
+// distinct, so that FerretDB v1 and MongoDB 6/7/8 run the same queries. It
+// imports nothing else from this module.
+//
+// # Queries of one login
+//
+// Sequential, each needing the previous answer (there is no join without
+// $lookup):
+//
+//  1. users.find({_id: <oid>}, {role: 1, idOnTheSource: 1, _id: 0}).limit(1)
+//     Skipped when userId is not an ObjectId hex.
+//  2. groups.find({memberIds: {$in: [<userId>, <oid hex>, <idOnTheSource>]}}, {_id: 1})
+//     Always run: a group may list the raw userId even for an unknown user.
+//  3. aclentries.find({resourceType: "mcpServer", permBits: {$bitsAllSet: 1},
+//     $or: [{principalType: "user", principalId: <oid>},
+//     {principalType: "group", principalId: {$in: <group ids>}},
+//     {principalType: "role", principalId: <role>},
+//     {principalType: "public"}]}, {resourceId: 1, _id: 0})
+//     The user branch only for a known user, the group branch only when
+//     query 2 found groups, the role branch only when the user has a role.
+//  4. mcpservers.find({_id: {$in: <distinct resourceIds>}},
+//     {serverName: 1, mcp_id: 1, config: 1, updatedAt: 1})
+//     Skipped when query 3 found nothing.
+//
+// Round trips per login (asserted with a command monitor in the tests):
+// 4 for a known user with at least one grant, 3 for a known user with none,
+// 3 for a non-hex userId with a grant (public or group), 2 for one without;
+// an ObjectId hex without a users document costs as a known user.
+// Queries 2 and 3 ask for a first batch of 10,000 and query 4 for one more
+// document than it can match, so no getMore follows unless a batch passes
+// MongoDB's 16 MiB cap (the result stays complete; it costs extra round
+// trips). resourceIds are deduplicated on the client instead of with distinct.
+//
+// # Indexes MongoDB needs
+//
+//   - users: _id (default).
+//   - groups: {memberIds: 1} (multikey).
+//   - aclentries: {principalType: 1, principalId: 1, resourceType: 1}; every
+//     $or branch, public included, is a prefix of it. LibreChat's stock
+//     {principalId: 1, principalType: 1, resourceType: 1, resourceId: 1}
+//     serves the user, group and role branches but not the public one.
+//   - mcpservers: _id (default).
+//
+// On FerretDB v1 (SQLite) only _id lookups use an index: queries 2 and 3 scan
+// their collections, so keep test and demo data small.
+//
+// # Rules for odd data
+//
+//   - A userId that is not an ObjectId hex, or has no users document, is not
+//     an error: it has no user or role principal, only public and the groups
+//     whose memberIds hold the raw userId.
+//   - A non-string role or idOnTheSource is ignored; an empty role gives no
+//     role principal.
+//   - The name is serverName, else mcp_id; a document with neither (or only
+//     empty or non-string ones) is skipped and counted in Stats.SkippedUnnamed.
+//   - Two accessible documents with one name: the newest updatedAt wins, then
+//     the greater _id hex; the others are counted in Stats.DroppedDuplicates.
+//   - config is rendered as relaxed extended JSON in stored field order:
+//     plain JSON for strings, numbers, bools, null, arrays and objects; BSON-
+//     only values keep their $-wrapped form ({"$date": ...}, {"$oid": ...}).
+//     A missing, null or non-object config is {}.
+//   - updatedAt is read as a BSON date, or a number of milliseconds; else 0.
+//   - An ACL entry with permBits as int32, int64 or double counts; a string
+//     never matches $bitsAllSet.
+//
+// # Timeouts
+//
+// Config.QueryTimeout bounds a whole AccessibleServers call with
+// context.WithTimeout. The driver sends the remaining time as maxTimeMS on
+// query 1 (FerretDB accepts it on find) but, by design (DRIVERS-2722), not on
+// cursor finds, which the deadline bounds on the client side.
+package serverdb

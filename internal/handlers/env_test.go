@@ -26,6 +26,7 @@ import (
 type env struct {
 	t      *testing.T
 	ctx    context.Context
+	prefix string
 	rdb    redis.UniversalClient
 	reg    *registry.Registry
 	locks  *lockstatus.Locker
@@ -60,7 +61,7 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	locks := lockstatus.New(o.rdb, lockstatus.Config{TTL: o.lockTTL, WaitTries: 100, RetryDelay: 20 * time.Millisecond})
 	store := serverdb.New(m.Client, serverdb.Config{Database: "LibreChat"})
 	src := &countingSource{inner: store}
-	e := &env{t: t, ctx: ctx, rdb: o.rdb, reg: reg, locks: locks, lc: devstack.LibreChat{DB: m.DB}, store: store, source: src}
+	e := &env{t: t, ctx: ctx, prefix: prefix, rdb: o.rdb, reg: reg, locks: locks, lc: devstack.LibreChat{DB: m.DB}, store: store, source: src}
 	e.flows = handlers.Map(handlers.Params{Registry: reg, Locks: locks, Source: src,
 		Config: handlers.Config{LoginRetryDelay: 20 * time.Millisecond}})
 	return e

@@ -1,12 +1,97 @@
 package handlers
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
 	"github.com/mcp-registry/worker/internal/events"
 	"github.com/mcp-registry/worker/internal/lockstatus"
 	"github.com/mcp-registry/worker/internal/registry"
 )
 
+// serverBusyDelay is how soon a server event is looked at again when another
+// event of the same server holds its lock for longer than the lock wait.
+const serverBusyDelay = 250 * time.Millisecond
+
+// ServerFlow handles one server.* kind. Under the server's lock it applies the
+// event to the server's record (each aspect only if the event is newer), then
+// brings every registry the record concerns in line with it (fanOut), then
+// marks the fan-out finished. A redelivery after a crash finds the fan-out
+// unfinished and completes it; a duplicate or stale event is skipped.
+type ServerFlow struct {
+	kind  events.Kind
+	reg   *registry.Registry
+	locks *lockstatus.Locker
+}
+
+var _ events.Handler = (*ServerFlow)(nil)
+
+// NewServerFlow returns the flow of kind, one of the server.* kinds.
+func NewServerFlow(kind events.Kind, reg *registry.Registry, locks *lockstatus.Locker) *ServerFlow {
+	return &ServerFlow{kind: kind, reg: reg, locks: locks}
+}
+
 // serverFlows returns the handlers of the server.* kinds.
-func serverFlows(_ *registry.Registry, _ *lockstatus.Locker) map[events.Kind]events.Handler {
-	return map[events.Kind]events.Handler{}
+func serverFlows(reg *registry.Registry, locks *lockstatus.Locker) map[events.Kind]events.Handler {
+	m := map[events.Kind]events.Handler{}
+	for _, k := range []events.Kind{events.KindServerCreated, events.KindServerUpdated, events.KindServerAccess,
+		events.KindServerShared, events.KindServerUnshared, events.KindServerDeleted} {
+		m[k] = NewServerFlow(k, reg, locks)
+	}
+	return m
+}
+
+// Handle applies ev to its server.
+func (h *ServerFlow) Handle(ctx context.Context, ev events.Event) error {
+	change, err := changeFor(h.kind, ev)
+	if err != nil {
+		return events.Permanent(err)
+	}
+	err = h.locks.WithLock(ctx, h.reg.Keys().ServerLock(ev.ServerName), func(ctx context.Context, f lockstatus.Fence) error {
+		res, err := h.reg.ApplyChange(ctx, f.Token, change)
+		if err != nil {
+			return err
+		}
+		if res.Pending == 0 {
+			return events.Skipf("%s version %d is not newer than what %q holds", h.kind, ev.Version, ev.ServerName)
+		}
+		tier, err := fanOut(ctx, h.reg, res.Record, res.Pending)
+		if err != nil {
+			return err
+		}
+		return h.reg.FinishFanout(ctx, f.Token, ev.ServerName, tier)
+	})
+	if errors.Is(err, lockstatus.ErrLocked) {
+		return events.Busy(serverBusyDelay, "another event of this server holds its lock")
+	}
+	if err != nil && !errors.Is(err, events.ErrSkip) {
+		return fmt.Errorf("%s %q: %w", h.kind, ev.ServerName, err)
+	}
+	return err
+}
+
+// changeFor says which aspects of the record an event sets.
+func changeFor(kind events.Kind, ev events.Event) (registry.Change, error) {
+	c := registry.Change{Server: ev.ServerName, Version: ev.Version, Config: ev.Config}
+	switch kind {
+	case events.KindServerCreated:
+		c.Scope, c.SetsAccess, c.Allowed = registry.ScopePrivate, true, []string{ev.UserID}
+	case events.KindServerUpdated:
+	case events.KindServerAccess:
+		c.SetsAccess, c.Allowed = true, ev.AllowedUserIDs
+	case events.KindServerShared:
+		c.Scope = registry.ScopePublic
+	case events.KindServerUnshared:
+		c.Scope, c.SetsAccess, c.Allowed = registry.ScopePrivate, true, ev.AllowedUserIDs
+	case events.KindServerDeleted:
+		c.Scope, c.Config = registry.ScopeDeleted, nil
+	default:
+		return c, fmt.Errorf("not a server event kind: %s", kind)
+	}
+	if c.Version <= 0 {
+		return c, fmt.Errorf("%s %q: version must be > 0", kind, ev.ServerName)
+	}
+	return c, nil
 }

@@ -40,6 +40,11 @@ func (k Keys) UserLoaded(user string) string { return k.user(user, "loaded") }
 // token and the server changes that arrived during the load.
 func (k Keys) UserPending(user string) string { return k.user(user, "pending") }
 
+// UserRevs is the hash server name -> revision of the last change applied to
+// the user's entry (tombstones included); a change older than that is refused,
+// which fences a server-flow writer whose lock expired. Same TTL as UserRegistry.
+func (k Keys) UserRevs(user string) string { return k.user(user, "revs") }
+
 // UserLock is the per-user load lock (redsync).
 func (k Keys) UserLock(user string) string { return k.user(user, "lock") }
 
@@ -57,3 +62,7 @@ func (k Keys) ServerLock(name string) string { return k.server(name, "lock") }
 
 // Tier is the hash server name -> value of one shared tier.
 func (k Keys) Tier(t Tier) string { return k.prefix + "{shared}:tier:" + string(t) }
+
+// TierRevs is the hash server name -> revision of the last tier change, which
+// fences tier writes the way UserRevs fences private ones.
+func (k Keys) TierRevs() string { return k.prefix + "{shared}:revs" }

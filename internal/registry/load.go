@@ -53,7 +53,7 @@ func (r *Registry) CommitLoad(ctx context.Context, user, token string, entries [
 		args = append(args, e.Name, e.Value, e.Rev)
 	}
 	n, err := commitLoadScript.Run(ctx, r.rdb,
-		[]string{k.UserRegistry(user), k.UserLoaded(user), k.UserPending(user), k.UserLock(user)},
+		[]string{k.UserRegistry(user), k.UserLoaded(user), k.UserPending(user), k.UserLock(user), k.UserRevs(user)},
 		args...).Int()
 	if err != nil {
 		return 0, fmt.Errorf("commit load of %s: %w", user, err)
@@ -72,7 +72,7 @@ func (r *Registry) CommitLoad(ctx context.Context, user, token string, entries [
 // keys in one hash slot.
 func (r *Registry) Invalidate(ctx context.Context, user string) error {
 	k := r.keys
-	if err := r.rdb.Del(ctx, k.UserRegistry(user), k.UserLoaded(user), k.UserPending(user)).Err(); err != nil {
+	if err := r.rdb.Del(ctx, k.UserRegistry(user), k.UserLoaded(user), k.UserPending(user), k.UserRevs(user)).Err(); err != nil {
 		return fmt.Errorf("invalidate %s: %w", user, err)
 	}
 	return nil

@@ -26,6 +26,7 @@ const (
 	fieldRev           = "rev"
 	fieldDBID          = "dbId"
 	fieldAccessChanged = "accessChangedAt"
+	fieldFanout        = "fanout"
 )
 
 // Record is a server's record: what the events applied so far say about it.
@@ -46,13 +47,16 @@ type Record struct {
 	// AccessChangedAtMs is Redis's clock when the scope or allowed set last
 	// changed; a login load started before it must not trust MongoDB over it.
 	AccessChangedAtMs int64
+	// Fanout is the mask of aspects whose change has not reached every
+	// registry yet (a flow crashed or failed midway); 0 when none.
+	Fanout Aspects
 }
 
 // Version is the newest version applied to any aspect of the server.
 func (r Record) Version() int64 { return max(r.ConfigVersion, r.AccessVersion, r.ScopeVersion) }
 
 var recordFields = []string{fieldScope, fieldTier, fieldConfig, fieldConfigVersion,
-	fieldAccessVersion, fieldScopeVersion, fieldRev, fieldDBID, fieldAccessChanged}
+	fieldAccessVersion, fieldScopeVersion, fieldRev, fieldDBID, fieldAccessChanged, fieldFanout}
 
 // parseRecord reads the HMGET reply for recordFields.
 func parseRecord(name string, vals []any) Record {
@@ -67,7 +71,7 @@ func parseRecord(name string, vals []any) Record {
 	rec := Record{
 		Name: name, Scope: Scope(str(0)), Tier: Tier(str(1)),
 		ConfigVersion: num(3), AccessVersion: num(4), ScopeVersion: num(5), Rev: num(6), DBID: str(7),
-		AccessChangedAtMs: num(8),
+		AccessChangedAtMs: num(8), Fanout: Aspects(num(9)),
 	}
 	if c := str(2); c != "" {
 		rec.Config = json.RawMessage(c)

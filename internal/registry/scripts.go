@@ -15,8 +15,17 @@ var (
 	commitLoadSrc string
 	//go:embed lua/apply_user.lua
 	applyUserSrc string
+	//go:embed lua/apply_record.lua
+	applyRecordSrc string
+	//go:embed lua/finish_fanout.lua
+	finishFanoutSrc string
+	//go:embed lua/put_tier.lua
+	putTierSrc string
 
-	beginLoadScript  = redis.NewScript(beginLoadSrc)
-	commitLoadScript = redis.NewScript(commitLoadSrc)
-	applyUserScript  = redis.NewScript(applyUserSrc)
+	beginLoadScript    = redis.NewScript(beginLoadSrc)
+	commitLoadScript   = redis.NewScript(commitLoadSrc)
+	applyUserScript    = redis.NewScript(applyUserSrc)
+	applyRecordScript  = redis.NewScript(applyRecordSrc)
+	finishFanoutScript = redis.NewScript(finishFanoutSrc)
+	putTierScript      = redis.NewScript(putTierSrc)
 )

@@ -7,6 +7,7 @@
 -- KEYS[2]  loaded flag             ({u:<user>}:loaded)
 -- KEYS[3]  pending hash            ({u:<user>}:pending)
 -- KEYS[4]  user lock               ({u:<user>}:lock)
+-- KEYS[5]  revisions hash          ({u:<user>}:revs)
 -- ARGV[1]  lock token of the caller (the fence)
 -- ARGV[2]  TTL in ms for registry and flag
 -- ARGV[3]  loaded flag value (load time, Unix ms)
@@ -51,7 +52,7 @@ for i = 1, #pending, 2 do
   end
 end
 
-redis.call('DEL', KEYS[1], KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[5])
 local n, batch = 0, {}
 for name, value in pairs(values) do
   batch[#batch + 1] = name
@@ -67,6 +68,23 @@ if #batch > 0 then
 end
 if n > 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+batch = {}
+for name, rev in pairs(revs) do
+  if rev > 0 then
+    batch[#batch + 1] = name
+    batch[#batch + 1] = rev
+  end
+  if #batch >= 1000 then
+    redis.call('HSET', KEYS[5], unpack(batch))
+    batch = {}
+  end
+end
+if #batch > 0 then
+  redis.call('HSET', KEYS[5], unpack(batch))
+end
+if redis.call('EXISTS', KEYS[5]) == 1 then
+  redis.call('PEXPIRE', KEYS[5], ARGV[2])
 end
 redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
 return n

@@ -1,0 +1,130 @@
+package events
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// duplicateWindow is how long JetStream remembers a Nats-Msg-Id to drop a
+// duplicate publish (both streams).
+const duplicateWindow = 2 * time.Minute
+
+// Config is the JetStream side of the worker: names, consumer settings and the
+// retry policy. cmd/worker fills it from flags; the defaults are in DefaultConfig.
+type Config struct {
+	Stream    string // main stream (--stream)
+	DLQStream string // dead-letter stream
+	Prefix    string // subject prefix (--subject-prefix)
+	Consumer  string // durable consumer shared by all replicas
+
+	// Provision creates or updates the streams and the consumer at start;
+	// false only checks that they exist (locked-down accounts).
+	Provision bool
+	// Concurrency is how many handlers run at once in one replica; it is
+	// also the size of the replica's pull buffer.
+	Concurrency int
+	// HandlerTimeout is the deadline of one message's handler.
+	HandlerTimeout time.Duration
+	// AckWait is the consumer's AckWait; while a handler runs, InProgress is
+	// sent every AckWait/3.
+	AckWait time.Duration
+	// MaxAckPending counts unacknowledged messages across all replicas: keep
+	// it at least replicas x Concurrency, or new replicas sit idle.
+	MaxAckPending int
+	// StreamMaxAge is the main stream's retention (limits policy); 0 keeps
+	// messages forever.
+	StreamMaxAge time.Duration
+	// MaxPayload is the largest event accepted; a larger one is dead-lettered.
+	MaxPayload int
+	// Retry maps handler errors to acknowledgements.
+	Retry RetryPolicy
+}
+
+// DefaultConfig returns the defaults of every setting.
+func DefaultConfig() Config {
+	return Config{
+		Stream:         DefaultStream,
+		DLQStream:      DefaultDLQStream,
+		Prefix:         DefaultPrefix,
+		Consumer:       DefaultConsumer,
+		Provision:      true,
+		Concurrency:    16,
+		HandlerTimeout: 30 * time.Second,
+		AckWait:        30 * time.Second,
+		MaxAckPending:  1000,
+		StreamMaxAge:   7 * 24 * time.Hour,
+		MaxPayload:     DefaultMaxPayload,
+		Retry:          DefaultRetryPolicy(),
+	}
+}
+
+// Subjects returns the subject builder for the configured prefix.
+func (c Config) Subjects() Subjects { return Subjects{Prefix: c.Prefix} }
+
+// Validate reports every invalid setting at once.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	for _, n := range []struct{ what, name string }{
+		{"stream", c.Stream}, {"dead-letter stream", c.DLQStream}, {"consumer", c.Consumer},
+	} {
+		if !validName(n.name) {
+			add("%s name %q: must be non-empty without spaces, '.', '*', '>', '/' or '\\'", n.what, n.name)
+		}
+	}
+	if c.Stream == c.DLQStream {
+		add("stream and dead-letter stream are both %q", c.Stream)
+	}
+	if !validPrefix(c.Prefix) {
+		add("subject prefix %q: must be non-empty dot-separated tokens without spaces or wildcards", c.Prefix)
+	}
+	if c.Concurrency < 1 {
+		add("concurrency %d: must be at least 1", c.Concurrency)
+	}
+	if c.HandlerTimeout <= 0 {
+		add("handler timeout %s: must be positive", c.HandlerTimeout)
+	}
+	if c.AckWait < 300*time.Millisecond {
+		add("ack wait %s: must be at least 300ms", c.AckWait)
+	}
+	if c.MaxAckPending < c.Concurrency {
+		add("max ack pending %d: must be at least the concurrency (%d)", c.MaxAckPending, c.Concurrency)
+	}
+	if c.StreamMaxAge < 0 || (c.StreamMaxAge > 0 && c.StreamMaxAge < duplicateWindow) {
+		add("stream max age %s: must be 0 (forever) or at least %s", c.StreamMaxAge, duplicateWindow)
+	}
+	if c.MaxPayload < 1 {
+		add("max payload %d: must be positive", c.MaxPayload)
+	}
+	if err := c.Retry.Validate(); err != nil {
+		add("retry: %w", err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("events config: %w", err)
+	}
+	return nil
+}
+
+// validName checks a stream or consumer name as JetStream requires.
+func validName(s string) bool {
+	return s != "" && !strings.ContainsAny(s, " \t\r\n.*>/\\")
+}
+
+// validPrefix checks that p is a literal subject of one or more tokens.
+func validPrefix(p string) bool {
+	if p == "" {
+		return false
+	}
+	for tok := range strings.SplitSeq(p, ".") {
+		if tok == "" || strings.ContainsAny(tok, " \t\r\n*>") {
+			return false
+		}
+	}
+	return true
+}
+
+// validSubject checks that s is a literal subject (no wildcard) one can
+// publish to, e.g. an Mcp-Notify header value.
+func validSubject(s string) bool { return validPrefix(s) }

@@ -1,0 +1,193 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// Handler runs one flow for a validated event. It never acks and never logs
+// its own error: the consume loop maps the result with RetryPolicy.Decide.
+// It must return soon after ctx is cancelled.
+type Handler interface {
+	Handle(ctx context.Context, ev Event) error
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, ev Event) error
+
+// Handle calls f.
+func (f HandlerFunc) Handle(ctx context.Context, ev Event) error { return f(ctx, ev) }
+
+// ConsumerParams are what a Consumer needs.
+type ConsumerParams struct {
+	JS jetstream.JetStream
+	// Conn carries the Mcp-Notify core publishes; nil uses JS.Conn().
+	Conn   *nats.Conn
+	Config Config
+	// Handlers by kind; a message of a kind without one is dead-lettered.
+	Handlers map[Kind]Handler
+	Logger   *zap.Logger
+	Metrics  *Metrics // may be nil
+}
+
+// Consumer pulls the durable consumer with bounded concurrency, runs the
+// handlers and acknowledges each message according to RetryPolicy.Decide.
+// Several replicas (Consumers) share one durable consumer.
+type Consumer struct {
+	js       jetstream.JetStream
+	conn     *nats.Conn
+	cfg      Config
+	decoder  Decoder
+	handlers map[Kind]Handler
+	log      *zap.Logger
+	metrics  *Metrics
+	limited  *throttle // rate-limits repeated infrastructure errors
+
+	// lookupDelay is the first wait before looking a vanished consumer up
+	// again; it doubles up to maxLookupDelay.
+	lookupDelay    time.Duration
+	maxLookupDelay time.Duration
+	pullExpiry     time.Duration
+
+	running atomic.Bool // an iterator is pulling
+
+	mu         sync.Mutex
+	started    bool
+	stopping   bool
+	iter       jetstream.MessagesContext // current iterator, nil between two
+	stopPull   chan struct{}             // closed by Stop
+	pullDone   chan struct{}             // closed when the pull loop returned
+	cancelBase context.CancelFunc        // cancels every handler's context
+	work       sync.WaitGroup            // in-flight messages
+	inFlight   atomic.Int64
+}
+
+// NewConsumer checks the parameters and builds a Consumer; nothing runs
+// before Start.
+func NewConsumer(p ConsumerParams) (*Consumer, error) {
+	if p.JS == nil {
+		return nil, errors.New("new consumer: no JetStream")
+	}
+	if err := p.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("new consumer: %w", err)
+	}
+	log := p.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	conn := p.Conn
+	if conn == nil {
+		conn = p.JS.Conn()
+	}
+	handlers := make(map[Kind]Handler, len(p.Handlers))
+	for k, h := range p.Handlers {
+		if h == nil {
+			return nil, fmt.Errorf("new consumer: nil handler for %s", k)
+		}
+		handlers[k] = h
+	}
+	return &Consumer{
+		js:             p.JS,
+		conn:           conn,
+		cfg:            p.Config,
+		decoder:        Decoder{Subjects: p.Config.Subjects(), MaxPayload: p.Config.MaxPayload},
+		handlers:       handlers,
+		log:            log,
+		metrics:        p.Metrics,
+		limited:        newThrottle(30 * time.Second),
+		lookupDelay:    time.Second,
+		maxLookupDelay: 30 * time.Second,
+		pullExpiry:     defaultPullExpiry,
+	}, nil
+}
+
+// Start looks the durable consumer up (it must exist: see Provision), starts
+// pulling in goroutines and returns at once. ctx bounds only the look-up; the
+// goroutines run until Stop.
+func (c *Consumer) Start(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started {
+		return errors.New("start consumer: already started")
+	}
+	cons, err := c.js.Consumer(ctx, c.cfg.Stream, c.cfg.Consumer)
+	if err != nil {
+		return fmt.Errorf("start consumer %s on %s: %w", c.cfg.Consumer, c.cfg.Stream, err)
+	}
+	c.started = true
+	c.stopPull = make(chan struct{})
+	c.pullDone = make(chan struct{})
+	// Handlers' contexts outlive Start's ctx (an fx start timeout) but keep
+	// its values; only Stop cancels them.
+	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	c.cancelBase = cancel
+	go c.pull(base, cons)
+	return nil
+}
+
+// Running reports whether the consumer is pulling messages (for /readyz):
+// false before Start, after Stop, and while the durable consumer is missing.
+func (c *Consumer) Running() bool { return c.running.Load() }
+
+// Stop shuts the consumer down, in this order:
+//  1. stop pulling: the iterator is drained, no new pull request is sent;
+//  2. messages already fetched but not started are Nak'ed at once, so
+//     another replica gets them without waiting for AckWait;
+//  3. in-flight handlers may finish until ctx is done;
+//  4. then their contexts are cancelled; their results map through Decide as
+//     usual (a cancellation is transient: Nak, redelivered elsewhere);
+//  5. every goroutine has returned when Stop returns.
+//
+// Handlers must honour their context: Stop waits for them. Stopping twice,
+// or before Start, is a no-op. A hit deadline is logged, not returned: the
+// naked messages are redelivered, nothing is lost.
+func (c *Consumer) Stop(ctx context.Context) error {
+	c.mu.Lock()
+	if !c.started || c.stopping {
+		c.mu.Unlock()
+		return nil
+	}
+	c.stopping = true
+	close(c.stopPull)
+	if c.iter != nil {
+		c.iter.Drain()
+	}
+	c.mu.Unlock()
+
+	// Steps 1 and 2: the pull loop naks what it had buffered, then returns.
+	// Steps 3 and 4.
+	handled := make(chan struct{})
+	go func() {
+		<-c.pullDone
+		c.work.Wait()
+		close(handled)
+	}()
+	select {
+	case <-handled:
+	case <-ctx.Done():
+		c.log.Warn("Shutdown timeout, cancelling in-flight handlers",
+			zap.Int64("in_flight", c.inFlight.Load()), zap.Error(ctx.Err()))
+	}
+	c.cancelBase()
+	// Step 5.
+	<-handled
+	return nil
+}
+
+// stopRequested reports whether Stop was called.
+func (c *Consumer) stopRequested() bool {
+	select {
+	case <-c.stopPull:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,65 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// HeaderDLQMsgID keeps a dead letter's original Nats-Msg-Id (the dead letter
+// has its own), so that a replay can derive its id from it.
+const HeaderDLQMsgID = "Mcp-Dlq-Msg-Id"
+
+// dlqHeaderPrefix starts every header the dead-lettering adds; a replay
+// removes them.
+const dlqHeaderPrefix = "Mcp-Dlq-"
+
+// publishDeadLetter copies msg to the dead-letter stream and waits for the
+// PubAck. The copy has the original payload and headers plus the Mcp-Dlq-*
+// headers, and the Nats-Msg-Id "dlq:<stream>:<stream seq>", so that dead-
+// lettering one message twice (a Term lost, a redelivery) stores it once.
+// The caller Terms the message only when this returned nil.
+func (c *Consumer) publishDeadLetter(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, reason string) error {
+	dl := deadLetterMsg(c.decoder.Subjects, msg, meta, reason, time.Now())
+	_, err := c.js.PublishMsg(ctx, dl, jetstream.WithExpectStream(c.cfg.DLQStream))
+	if errors.Is(err, nats.ErrMaxPayload) {
+		// The headers pushed a payload near the server's limit over it.
+		// Keep the facts, drop the payload, rather than retry forever.
+		dl.Data = nil
+		dl.Header.Set(HeaderDLQReason, reason+" (payload dropped: too large for the dead-letter stream)")
+		_, err = c.js.PublishMsg(ctx, dl, jetstream.WithExpectStream(c.cfg.DLQStream))
+	}
+	if err != nil {
+		return fmt.Errorf("dead-letter to %s: %w", dl.Subject, err)
+	}
+	return nil
+}
+
+// deadLetterMsg builds the dead-letter copy of msg.
+func deadLetterMsg(s Subjects, msg jetstream.Msg, meta *jetstream.MsgMetadata, reason string, now time.Time) *nats.Msg {
+	h := make(nats.Header, len(msg.Headers())+6)
+	for k, v := range msg.Headers() {
+		h[k] = append([]string(nil), v...)
+	}
+	if id := h.Get(HeaderMsgID); id != "" {
+		h.Set(HeaderDLQMsgID, id)
+	}
+	h.Set(HeaderDLQReason, oneLine(reason))
+	h.Set(HeaderDLQSubject, msg.Subject())
+	h.Set(HeaderDLQDelivered, strconv.FormatUint(meta.NumDelivered, 10))
+	h.Set(HeaderDLQStreamSeq, strconv.FormatUint(meta.Sequence.Stream, 10))
+	h.Set(HeaderDLQTime, now.UTC().Format(time.RFC3339))
+	h.Set(HeaderMsgID, "dlq:"+meta.Stream+":"+strconv.FormatUint(meta.Sequence.Stream, 10))
+	return &nats.Msg{Subject: s.DLQ(msg.Subject()), Header: h, Data: msg.Data()}
+}
+
+// oneLine makes s safe as a header value: NATS headers cannot hold CR or LF.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(s)
+}

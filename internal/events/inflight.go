@@ -1,0 +1,199 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// handled is what process learnt about one message, for the log line, the
+// metrics and the Mcp-Notify result.
+type handled struct {
+	ev       Event
+	decoded  bool
+	decision Decision
+	outcome  string // the decision's, or retry when dead-lettering failed
+	applyErr error  // ack, nak, term or dead-letter publish failure
+}
+
+// process handles one message from receipt to acknowledgement: decode, run
+// the handler (with InProgress every keepAlive), map the result through
+// RetryPolicy.Decide, apply it, notify, log one line.
+func (c *Consumer) process(ctx context.Context, msg jetstream.Msg, keepAlive time.Duration) {
+	start := time.Now()
+	defer c.metrics.begin()()
+	c.inFlight.Add(1)
+	defer c.inFlight.Add(-1)
+
+	meta, err := msg.Metadata()
+	if err != nil { // cannot happen for a message from a pull consumer
+		c.warnLimited("metadata", "Message without JetStream metadata, handed back", zap.Error(err))
+		c.nak(msg)
+		return
+	}
+	stopKeepAlive := c.keepAlive(msg, keepAlive)
+	var h handled
+	var herr error
+	h.ev, h.decoded, herr = c.run(ctx, msg, meta)
+	h.decision = c.cfg.Retry.Decide(herr, meta.NumDelivered)
+
+	// Acknowledgements get their own short deadline: the handler's may be
+	// spent, and Stop cancels the base context.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), apiTimeout)
+	defer cancel()
+	var dlqErr error
+	if h.decision.Action == ActionDeadLetter {
+		dlqErr = c.publishDeadLetter(actx, msg, meta, h.decision.Reason)
+	}
+	// No InProgress may follow the ack: after a NakWithDelay it would reset
+	// the redelivery timer.
+	stopKeepAlive()
+	h.outcome, h.applyErr = c.apply(actx, msg, h.decision, dlqErr)
+
+	var notifyErr error
+	if h.applyErr == nil && h.outcome != OutcomeRetry {
+		notifyErr = c.notify(msg, h)
+	}
+	took := time.Since(start)
+	c.metrics.observe(c.kindLabel(msg.Subject(), h), h.outcome, took)
+	c.logHandled(msg, meta, h, took, notifyErr)
+}
+
+// run decodes the message and runs its handler under HandlerTimeout.
+func (c *Consumer) run(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata) (Event, bool, error) {
+	seq := meta.Sequence.Stream
+	ev, err := c.decoder.Decode(msg.Subject(), msg.Data(), msg.Headers().Get(HeaderMsgID), seq)
+	if err != nil {
+		if !errors.Is(err, ErrPermanent) {
+			err = Permanent(err)
+		}
+		return Event{}, false, err
+	}
+	ev.StreamSeq = seq
+	ev.Delivered = meta.NumDelivered
+	h, ok := c.handlers[ev.Kind]
+	if !ok {
+		return ev, true, Permanentf("no handler for %s", ev.Kind)
+	}
+	hctx, cancel := context.WithTimeout(ctx, c.cfg.HandlerTimeout)
+	defer cancel()
+	return ev, true, callHandler(hctx, h, ev)
+}
+
+// callHandler runs h, turning a panic into a transient error so that one bad
+// flow cannot kill the replica; the message is retried, then dead-lettered.
+func callHandler(ctx context.Context, h Handler, ev Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("handler panic: %v", r)
+		}
+	}()
+	return h.Handle(ctx, ev)
+}
+
+// apply sends the acknowledgement d asks for. A dead letter whose publish
+// failed is handed back instead of terminated: a message is never lost.
+func (c *Consumer) apply(ctx context.Context, msg jetstream.Msg, d Decision, dlqErr error) (string, error) {
+	switch d.Action {
+	case ActionAck:
+		if err := msg.DoubleAck(ctx); err != nil {
+			return d.Outcome, fmt.Errorf("ack: %w", err)
+		}
+		return d.Outcome, nil
+	case ActionDeadLetter:
+		if dlqErr != nil {
+			if err := msg.NakWithDelay(c.cfg.Retry.BaseDelay); err != nil {
+				return OutcomeRetry, errors.Join(dlqErr, fmt.Errorf("nak: %w", err))
+			}
+			return OutcomeRetry, dlqErr
+		}
+		if err := msg.Term(); err != nil { // not TermWithReason: nats-server 2.9 ignores it
+			return d.Outcome, fmt.Errorf("term: %w", err)
+		}
+		return d.Outcome, nil
+	default:
+		if err := msg.NakWithDelay(d.Delay); err != nil {
+			return OutcomeRetry, fmt.Errorf("nak: %w", err)
+		}
+		return OutcomeRetry, nil
+	}
+}
+
+// keepAlive sends InProgress every period until the returned function is
+// called; that function returns once the goroutine is gone.
+func (c *Consumer) keepAlive(msg jetstream.Msg, every time.Duration) func() {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				if err := msg.InProgress(); err != nil {
+					c.warnLimited("in-progress", "InProgress failed, the message may be redelivered", zap.Error(err))
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+	}
+}
+
+// kindLabel is the metrics label of a message: its kind when known.
+func (c *Consumer) kindLabel(subject string, h handled) string {
+	if h.decoded {
+		return string(h.ev.Kind)
+	}
+	if k, ok := c.decoder.Subjects.KindOf(subject); ok {
+		return string(k)
+	}
+	return kindUnknown
+}
+
+// logHandled writes the one line per message: Info when finished, Warn when
+// retried, Error when dead-lettered. Never the payload or the config.
+func (c *Consumer) logHandled(msg jetstream.Msg, meta *jetstream.MsgMetadata, h handled, took time.Duration, notifyErr error) {
+	fields := []zap.Field{
+		zap.String("subject", msg.Subject()),
+		zap.Uint64("stream_seq", meta.Sequence.Stream),
+		zap.Uint64("delivered", meta.NumDelivered),
+	}
+	if h.ev.UserID != "" {
+		fields = append(fields, zap.String("user_id", h.ev.UserID))
+	}
+	if h.ev.ServerName != "" {
+		fields = append(fields, zap.String("server", h.ev.ServerName))
+	}
+	fields = append(fields, zap.Duration("duration", took), zap.String("outcome", h.outcome))
+	if h.decision.Reason != "" {
+		fields = append(fields, zap.String("error", h.decision.Reason))
+	}
+	if h.outcome == OutcomeRetry && h.applyErr == nil {
+		fields = append(fields, zap.Duration("retry_in", h.decision.Delay))
+	}
+	if h.applyErr != nil {
+		fields = append(fields, zap.NamedError("ack_error", h.applyErr))
+	}
+	if notifyErr != nil {
+		fields = append(fields, zap.NamedError("notify_error", notifyErr))
+	}
+	level := zapcore.InfoLevel
+	switch {
+	case h.outcome == OutcomeDeadLettered:
+		level = zapcore.ErrorLevel
+	case h.outcome == OutcomeRetry, h.applyErr != nil, notifyErr != nil:
+		level = zapcore.WarnLevel
+	}
+	c.log.Log(level, "Message handled", fields...)
+}

@@ -1,0 +1,71 @@
+package events
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// kindUnknown labels a message whose subject is no known kind, so a stream
+// of junk subjects cannot blow up the label cardinality.
+const kindUnknown = "unknown"
+
+// Metrics are the consume loop's Prometheus metrics. A nil *Metrics records
+// nothing.
+type Metrics struct {
+	messages    *prometheus.CounterVec
+	handle      *prometheus.HistogramVec
+	inFlight    prometheus.Gauge
+	deadLetters *prometheus.CounterVec
+}
+
+// NewMetrics creates the metrics and registers them with reg (nil registers
+// nothing):
+//   - mcp_worker_messages_total{kind,outcome}: messages by final or retry outcome
+//   - mcp_worker_handle_seconds{kind}: time from receipt to acknowledgement
+//   - mcp_worker_in_flight: messages being handled now
+//   - mcp_worker_dead_letters_total{kind}: messages moved to the dead-letter stream
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	f := promauto.With(reg)
+	return &Metrics{
+		messages: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_worker_messages_total",
+			Help: "Messages handled, by event kind and outcome (done, skipped, retry, dead_lettered).",
+		}, []string{"kind", "outcome"}),
+		handle: f.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "mcp_worker_handle_seconds",
+			Help:    "Time from receiving a message to acknowledging it, by event kind.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"kind"}),
+		inFlight: f.NewGauge(prometheus.GaugeOpts{
+			Name: "mcp_worker_in_flight",
+			Help: "Messages being handled right now by this replica.",
+		}),
+		deadLetters: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_worker_dead_letters_total",
+			Help: "Messages moved to the dead-letter stream, by event kind.",
+		}, []string{"kind"}),
+	}
+}
+
+// begin counts a message in flight and returns the function that ends it.
+func (m *Metrics) begin() func() {
+	if m == nil {
+		return func() {}
+	}
+	m.inFlight.Inc()
+	return m.inFlight.Dec
+}
+
+// observe records one handled message.
+func (m *Metrics) observe(kind, outcome string, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.messages.WithLabelValues(kind, outcome).Inc()
+	m.handle.WithLabelValues(kind).Observe(took.Seconds())
+	if outcome == OutcomeDeadLettered {
+		m.deadLetters.WithLabelValues(kind).Inc()
+	}
+}

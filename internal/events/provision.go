@@ -1,0 +1,138 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Provision makes sure the main stream, the dead-letter stream and the
+// durable consumer exist. With c.Provision it creates or updates them (calling
+// it again is a no-op); without, it only looks them up and returns an error
+// naming everything missing. It uses nothing newer than nats-server 2.9: one
+// consumer without subject filter, no subject transforms.
+func Provision(ctx context.Context, js jetstream.JetStream, c Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if !c.Provision {
+		return checkProvisioned(ctx, js, c)
+	}
+	for _, sc := range []jetstream.StreamConfig{mainStreamConfig(c), dlqStreamConfig(c)} {
+		if err := provisionStream(ctx, js, sc); err != nil {
+			return err
+		}
+	}
+	if _, err := js.CreateOrUpdateConsumer(ctx, c.Stream, consumerConfig(c)); err != nil {
+		return fmt.Errorf("provision consumer %s on %s: %w", c.Consumer, c.Stream, err)
+	}
+	return nil
+}
+
+// provisionStream creates the stream or updates it to sc. An existing
+// stream keeps its replicas and placement: they are the cluster operator's
+// choice, and an update with the zero value would scale an R3 stream down.
+func provisionStream(ctx context.Context, js jetstream.JetStream, sc jetstream.StreamConfig) error {
+	st, err := js.Stream(ctx, sc.Name)
+	switch {
+	case err == nil:
+		cur := st.CachedInfo().Config
+		sc.Replicas, sc.Placement = cur.Replicas, cur.Placement
+	case !errors.Is(err, jetstream.ErrStreamNotFound):
+		return fmt.Errorf("provision stream %s: %w", sc.Name, err)
+	}
+	if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+		return fmt.Errorf("provision stream %s: %w", sc.Name, err)
+	}
+	return nil
+}
+
+// mainStreamConfig keeps events under limits retention (not work-queue), so
+// several replicas can share the consumer and operators can inspect and
+// replay; Duplicates is the Nats-Msg-Id window.
+func mainStreamConfig(c Config) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:       c.Stream,
+		Subjects:   c.Subjects().StreamSubjects(),
+		Retention:  jetstream.LimitsPolicy,
+		Storage:    jetstream.FileStorage,
+		Discard:    jetstream.DiscardOld,
+		Duplicates: duplicateWindow,
+		MaxAge:     c.StreamMaxAge,
+	}
+}
+
+// dlqStreamConfig keeps dead letters until someone replays or purges them;
+// its duplicate window drops a second dead-letter of the same message.
+func dlqStreamConfig(c Config) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:       c.DLQStream,
+		Subjects:   c.Subjects().DLQSubjects(),
+		Retention:  jetstream.LimitsPolicy,
+		Storage:    jetstream.FileStorage,
+		Discard:    jetstream.DiscardOld,
+		Duplicates: duplicateWindow,
+	}
+}
+
+// consumerConfig is the durable pull consumer all replicas share.
+//
+// MaxDeliver is -1 (unlimited) on purpose: when the server reaches
+// MaxDeliver it keeps the message and only emits an advisory that nobody
+// stores, so the message would silently stop being retried. Instead the
+// worker counts deliveries itself (NumDelivered) and RetryPolicy.Decide
+// dead-letters the message on its last attempt, so nothing is left behind.
+// BackOff is not set either: it only applies to ack timeouts, never to a
+// Nak; handler errors are retried with NakWithDelay.
+func consumerConfig(c Config) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       c.Consumer,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       c.AckWait,
+		MaxDeliver:    -1,
+		MaxAckPending: c.MaxAckPending,
+		ReplayPolicy:  jetstream.ReplayInstantPolicy,
+	}
+}
+
+// checkProvisioned looks the streams and the consumer up without changing
+// anything, for accounts that may not create them.
+func checkProvisioned(ctx context.Context, js jetstream.JetStream, c Config) error {
+	var missing []string
+	var errs []error
+	for _, name := range []string{c.Stream, c.DLQStream} {
+		if _, err := js.Stream(ctx, name); err != nil {
+			if !errors.Is(err, jetstream.ErrStreamNotFound) {
+				return fmt.Errorf("look up stream %s: %w", name, err)
+			}
+			missing = append(missing, "stream "+name)
+			errs = append(errs, fmt.Errorf("stream %s: %w", name, err))
+		}
+	}
+	cons, err := js.Consumer(ctx, c.Stream, c.Consumer)
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerNotFound), errors.Is(err, jetstream.ErrStreamNotFound):
+		missing = append(missing, "consumer "+c.Consumer)
+		errs = append(errs, fmt.Errorf("consumer %s: %w", c.Consumer, err))
+	case err != nil:
+		return fmt.Errorf("look up consumer %s on %s: %w", c.Consumer, c.Stream, err)
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("provisioning is off and JetStream lacks %s (create them, or turn provisioning on): %w",
+			strings.Join(missing, ", "), errors.Join(errs...))
+	}
+	cc := cons.CachedInfo().Config
+	if cc.AckPolicy != jetstream.AckExplicitPolicy {
+		return fmt.Errorf("consumer %s on %s: ack policy is %s, want explicit", c.Consumer, c.Stream, cc.AckPolicy)
+	}
+	// The worker dead-letters on its last attempt; a server that stops
+	// redelivering before that would strand messages silently.
+	if need := max(c.Retry.MaxDeliver, c.Retry.BusyMaxDeliver); cc.MaxDeliver > 0 && cc.MaxDeliver < need {
+		return fmt.Errorf("consumer %s on %s: max deliver is %d, want -1 or at least %d", c.Consumer, c.Stream, cc.MaxDeliver, need)
+	}
+	return nil
+}

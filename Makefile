@@ -1,0 +1,34 @@
+# The MCP registry worker. `make help` lists the targets.
+GO      ?= go
+PKGS    ?= ./...
+
+.PHONY: help build run test vet lint fuzz bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## build the production binary bin/worker (no embedded servers in it)
+	$(GO) build -trimpath -o bin/worker ./cmd/worker
+
+run: build ## run the worker on embedded NATS, Redis-protocol and MongoDB-protocol servers with demo data
+	$(GO) run ./cmd/devstack --worker bin/worker
+
+test: ## run every test with the race detector against real servers (Redis on REDIS_URL, embedded NATS and FerretDB)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+vet: ## go vet, gofmt and go.mod tidiness
+	$(GO) vet $(PKGS)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	$(GO) mod tidy -diff
+
+lint: vet ## vet plus golangci-lint when it is installed
+	@if command -v golangci-lint >/dev/null; then golangci-lint run; else echo "golangci-lint not installed: ran vet only"; fi
+
+fuzz: ## fuzz the event decoder for 60 s
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./internal/events/
+
+bench: ## measure login throughput, Redis round trips and fan-out cost; prints tables
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/bench/
+
+clean: ## remove build output and dev data
+	rm -rf bin .devdata

@@ -11,7 +11,8 @@ build: ## build the production binary bin/worker (no embedded servers in it)
 	$(GO) build -trimpath -o bin/worker ./cmd/worker
 
 run: build ## run the worker on embedded NATS, Redis-protocol and MongoDB-protocol servers with demo data
-	$(GO) run ./cmd/devstack --worker bin/worker
+	$(GO) build -o bin/devstack ./cmd/devstack
+	bin/devstack --worker bin/worker
 
 test: ## run every test with the race detector against real servers (Redis on REDIS_URL, embedded NATS and FerretDB)
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/mcp-registry/worker/internal/events"
 	"github.com/mcp-registry/worker/internal/handlers"
@@ -29,7 +30,11 @@ import (
 // start and shutdown.
 func appOptions(cfg Config, log *zap.Logger) fx.Option {
 	return fx.Options(
-		fx.WithLogger(func() fxevent.Logger { return &fxevent.ZapLogger{Logger: log.Named("fx")} }),
+		fx.WithLogger(func() fxevent.Logger {
+			l := &fxevent.ZapLogger{Logger: log.Named("fx")}
+			l.UseLogLevel(zapcore.DebugLevel) // fx's wiring events only at debug; errors stay errors
+			return l
+		}),
 		fx.Supply(cfg, log),
 		fx.Provide(
 			newRedis,

@@ -69,6 +69,7 @@ func (h *Login) load(ctx context.Context, user, token string) error {
 	if err != nil {
 		return err
 	}
+	servers = withValidNames(servers)
 	claims := make([]registry.Claim, len(servers))
 	for i, s := range servers {
 		claims[i] = registry.Claim{Name: s.Name, DBID: s.DBID}

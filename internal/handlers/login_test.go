@@ -220,3 +220,15 @@ func TestIntegrationAwkwardNamesRoundTrip(t *testing.T) {
 		assert.Equal(t, "https://"+names[i], got["url"])
 	}
 }
+
+// A server name from MongoDB that no event could carry (a control
+// character) is left out of the snapshot instead of corrupting it.
+func TestIntegrationLoginSkipsInvalidNames(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.user("", "USER", "")
+	e.grantUser(e.server("ok", map[string]any{"url": "https://ok"}, time.Now()), u)
+	e.grantUser(e.server("bad\nname", map[string]any{"url": "https://bad"}, time.Now()), u)
+	require.NoError(t, e.login(u))
+	assert.Equal(t, []string{"ok"}, e.privateNames(u))
+}

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"fmt"
+
+	"github.com/mcp-registry/worker/internal/events"
 	"time"
 
 	"github.com/mcp-registry/worker/internal/registry"
@@ -47,4 +49,17 @@ func snapshotEntries(servers []serverdb.Server, states []registry.ServerState, l
 		entries = append(entries, registry.Entry{Name: s.Name, Value: value, Rev: st.Rev})
 	}
 	return entries, nil
+}
+
+// withValidNames drops servers whose name events could never carry (control
+// characters, over 256 bytes): such a name could not be kept apart from the
+// registry's reserved fields.
+func withValidNames(servers []serverdb.Server) []serverdb.Server {
+	out := servers[:0:0]
+	for _, s := range servers {
+		if events.ValidateID(s.Name) == nil {
+			out = append(out, s)
+		}
+	}
+	return out
 }

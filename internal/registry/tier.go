@@ -20,11 +20,12 @@ var SharedTiers = []Tier{TierApp, TierUser}
 // Only those two fields are read.
 func TierFor(config json.RawMessage) Tier {
 	var c struct {
-		RequiresOAuth *bool `json:"requiresOAuth"`
-		Startup       *bool `json:"startup"`
+		RequiresOAuth json.RawMessage `json:"requiresOAuth"`
+		Startup       json.RawMessage `json:"startup"`
 	}
 	_ = json.Unmarshal(config, &c) // a non-object config has neither field
-	if (c.RequiresOAuth != nil && *c.RequiresOAuth) || (c.Startup != nil && !*c.Startup) {
+	// Only the JSON literals count: "startup": 0 or "false" is not false.
+	if string(c.RequiresOAuth) == "true" || string(c.Startup) == "false" {
 		return TierUser
 	}
 	return TierApp

@@ -52,6 +52,11 @@ for i = 1, #pending, 2 do
   end
 end
 
+-- One absolute expiry for registry, revisions and flag: Redis 7.0 reads its
+-- clock anew for each command of a script, so relative TTLs could differ by 1 ms.
+local t = redis.call('TIME')
+local expireAt = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
+
 redis.call('DEL', KEYS[1], KEYS[3], KEYS[5])
 local n, batch = 0, {}
 for name, value in pairs(values) do
@@ -67,7 +72,7 @@ if #batch > 0 then
   redis.call('HSET', KEYS[1], unpack(batch))
 end
 if n > 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('PEXPIREAT', KEYS[1], expireAt)
 end
 batch = {}
 for name, rev in pairs(revs) do
@@ -84,7 +89,7 @@ if #batch > 0 then
   redis.call('HSET', KEYS[5], unpack(batch))
 end
 if redis.call('EXISTS', KEYS[5]) == 1 then
-  redis.call('PEXPIRE', KEYS[5], ARGV[2])
+  redis.call('PEXPIREAT', KEYS[5], expireAt)
 end
-redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'PXAT', expireAt)
 return n

@@ -3,7 +3,6 @@ package serverdb_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,15 +16,10 @@ import (
 	"github.com/mcp-registry/worker/internal/testenv"
 )
 
-// startMu serialises FerretDB starts: ferretdb.New writes a package global
-// (version.Get().Package), a data race under -race when two start at once.
-var startMu sync.Mutex
-
-// startMongo is testenv.StartMongo, one start at a time.
+// startMongo is testenv.StartMongo (devstack.StartMongo serialises the
+// FerretDB starts itself).
 func startMongo(t *testing.T) *testenv.Mongo {
 	t.Helper()
-	startMu.Lock()
-	defer startMu.Unlock()
 	return testenv.StartMongo(t)
 }
 

@@ -18,9 +18,7 @@ import (
 // empty or partial result.
 func TestIntegrationStoppedServer(t *testing.T) {
 	t.Parallel()
-	startMu.Lock()
 	srv, err := devstack.StartMongo(devstack.MongoOptions{Dir: t.TempDir()})
-	startMu.Unlock()
 	require.NoError(t, err)
 	stopped := false
 	t.Cleanup(func() {

@@ -114,6 +114,9 @@ func (p RetryPolicy) Decide(err error, delivered uint64) Decision {
 	if errors.Is(err, ErrPermanent) {
 		return deadLetter(err.Error())
 	}
+	if errors.Is(err, ErrShutdown) {
+		return retry(0, err) // handed back at once, whatever the delivery count
+	}
 	if busy, ok := errors.AsType[*BusyError](err); ok {
 		if delivered >= uint64(max(p.BusyMaxDeliver, 0)) {
 			return deadLetter(fmt.Sprintf("still busy after %d deliveries: %s", delivered, err))

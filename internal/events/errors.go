@@ -45,3 +45,8 @@ var ErrSkip = errors.New("skipped")
 func Skipf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrSkip, fmt.Sprintf(format, args...))
 }
+
+// ErrShutdown marks a handler error that happened because the worker is
+// shutting down (its context was cancelled by Stop). The message is handed
+// back at once and never dead-lettered for it, even on its last delivery.
+var ErrShutdown = errors.New("worker shutting down")

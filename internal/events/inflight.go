@@ -40,6 +40,9 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg, keepAlive tim
 	var h handled
 	var herr error
 	h.ev, h.decoded, herr = c.run(ctx, msg, meta)
+	if herr != nil && ctx.Err() != nil {
+		herr = fmt.Errorf("%w: %w", ErrShutdown, herr)
+	}
 	h.decision = c.cfg.Retry.Decide(herr, meta.NumDelivered)
 
 	// Acknowledgements get their own short deadline: the handler's may be

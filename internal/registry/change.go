@@ -42,8 +42,8 @@ type ApplyResult struct {
 }
 
 // ApplyChange applies c to the server's record under the server lock token
-// (fenced), aspect by aspect, keeping only what is newer, then reads the
-// record back. Two round trips.
+// (fenced), aspect by aspect, keeping only what is newer, and returns the
+// record after the change. One round trip.
 func (r *Registry) ApplyChange(ctx context.Context, token string, c Change) (ApplyResult, error) {
 	k := r.keys
 	args := make([]any, 0, 5+len(c.Allowed))
@@ -56,18 +56,21 @@ func (r *Registry) ApplyChange(ctx context.Context, token string, c Change) (App
 		args = append(args, u)
 	}
 	res, err := applyRecordScript.Run(ctx, r.rdb,
-		[]string{k.ServerRecord(c.Server), k.ServerAllowed(c.Server), k.ServerLock(c.Server)}, args...).Int64Slice()
+		[]string{k.ServerRecord(c.Server), k.ServerAllowed(c.Server), k.ServerLock(c.Server)}, args...).Slice()
 	if err != nil {
 		return ApplyResult{}, fmt.Errorf("apply change to %s: %w", c.Server, err)
 	}
-	if len(res) != 2 || res[0] < 0 {
+	mask, _ := res[0].(int64)
+	if len(res) != 2 || mask < 0 {
 		return ApplyResult{}, fmt.Errorf("apply change to %s: %w", c.Server, ErrFenced)
 	}
-	rec, err := r.Record(ctx, c.Server)
-	if err != nil {
-		return ApplyResult{}, err
+	flat, _ := res[1].([]any)
+	fields := make(map[string]string, len(flat)/2)
+	for i := 0; i+1 < len(flat); i += 2 {
+		name, _ := flat[i].(string)
+		fields[name], _ = flat[i+1].(string)
 	}
-	return ApplyResult{Pending: Aspects(res[0]), Record: rec}, nil
+	return ApplyResult{Pending: Aspects(mask), Record: recordFromMap(c.Server, fields)}, nil
 }
 
 // FinishFanout records that every registry reflects the server's record now

@@ -81,7 +81,7 @@ func (r *Registry) AllowedAmong(ctx context.Context, server string, users []stri
 
 // ApplyToUsers applies op (value at record revision rev) to each user's
 // private registry, one pipelined round trip per call, and keeps the reverse
-// index in step: users who now hold the server, or will when their load
+// index in step: users a set gave the server to, now or when their load
 // commits, are added to it. It returns each user's result.
 func (r *Registry) ApplyToUsers(ctx context.Context, server string, rev int64, value []byte, op UserOp, users []string) ([]UserResult, error) {
 	if len(users) == 0 {
@@ -102,7 +102,8 @@ func (r *Registry) ApplyToUsers(ctx context.Context, server string, rev int64, v
 	for i, c := range cmds {
 		n, _ := c.Int()
 		results[i] = UserResult(n)
-		if op != OpDelete && (results[i] == ResultApplied || results[i] == ResultPending) {
+		// upd only reaches users walked from the reverse index: already in it.
+		if op == OpSet && (results[i] == ResultApplied || results[i] == ResultPending) {
 			holders = append(holders, users[i])
 		}
 	}

@@ -60,10 +60,18 @@ var recordFields = []string{fieldScope, fieldTier, fieldConfig, fieldConfigVersi
 
 // parseRecord reads the HMGET reply for recordFields.
 func parseRecord(name string, vals []any) Record {
-	str := func(i int) string {
-		s, _ := vals[i].(string)
-		return s
+	fields := make(map[string]string, len(recordFields))
+	for i, f := range recordFields {
+		if s, ok := vals[i].(string); ok {
+			fields[f] = s
+		}
 	}
+	return recordFromMap(name, fields)
+}
+
+// recordFromMap builds a Record from the record hash's fields.
+func recordFromMap(name string, fields map[string]string) Record {
+	str := func(i int) string { return fields[recordFields[i]] }
 	num := func(i int) int64 {
 		n, _ := strconv.ParseInt(str(i), 10, 64)
 		return n

@@ -16,12 +16,12 @@
 -- ARGV[5]  '1' when the event sets the allowed set, else '0'
 -- ARGV[6..] the allowed user ids (when ARGV[5] is '1')
 --
--- Returns  {mask, rev}: mask of aspects still to fan out (1 config, 2 access,
---          4 scope; this event's and any unfinished earlier ones), rev the
---          record revision after the change
---          {-1, 0}: the lock does not hold ARGV[1]: nothing written
+-- Returns  {mask, fields}: mask of aspects still to fan out (1 config, 2 access,
+--          4 scope; this event's and any unfinished earlier ones), fields the
+--          record after the change as HGETALL returns it (saves a round trip)
+--          {-1, {}}: the lock does not hold ARGV[1]: nothing written
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then
-  return {-1, 0}
+  return {-1, {}}
 end
 local v = tonumber(ARGV[2])
 local function version(field)
@@ -44,9 +44,8 @@ if ARGV[4] ~= '' and v > version('scopeVersion') then
   redis.call('HSET', KEYS[1], 'scope', ARGV[4], 'scopeVersion', v)
   mask = mask + 4
 end
-local rev = version('rev')
 if mask > 0 then
-  rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
+  redis.call('HINCRBY', KEYS[1], 'rev', 1)
   if mask >= 2 then
     local t = redis.call('TIME')
     redis.call('HSET', KEYS[1], 'accessChangedAt', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
@@ -62,4 +61,4 @@ end
 if pending > 0 then
   redis.call('HSET', KEYS[1], 'fanout', pending)
 end
-return {pending, rev}
+return {pending, redis.call('HGETALL', KEYS[1])}

@@ -75,7 +75,7 @@ func newOpsParams(c Config, reg *prometheus.Registry, rdb redis.UniversalClient,
 	nc *nats.Conn, consumer *events.Consumer, log *zap.Logger,
 ) ops.Params {
 	return ops.Params{
-		Addr:     c.OpsAddr,
+		Addr:     c.opsAddr(),
 		Registry: reg,
 		Logger:   log.Named("ops"),
 		Ready: map[string]ops.Check{

@@ -90,7 +90,7 @@ var options = []option{
 	{"max-deliver", "10", "`number` of deliveries of a failing event before it is dead-lettered", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxDeliver) }},
 	{"max-ack-pending", "1000", "`number` of unacknowledged events across all replicas (>= replicas x concurrency)", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxAckPending) }},
 	{"max-payload", "1048576", "largest event payload in `bytes`", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxPayload) }},
-	{"ops-addr", ":9090", "`address` of the /metrics, /healthz and /readyz listener; empty disables it", plain, func(c *Config) flag.Value { return (*stringValue)(&c.OpsAddr) }},
+	{"ops-addr", ":9090", "`address` of the /metrics, /healthz and /readyz listener; empty or off disables it", plain, func(c *Config) flag.Value { return (*stringValue)(&c.OpsAddr) }},
 	{"log-format", "json", "log `format`: json or console", plain, func(c *Config) flag.Value { return (*stringValue)(&c.LogFormat) }},
 	{"log-level", "info", "log `level`: debug, info, warn or error", plain, func(c *Config) flag.Value { return (*stringValue)(&c.LogLevel) }},
 }
@@ -633,12 +633,12 @@ func unicodeSpaceOrControl(r rune) bool { return unicode.IsSpace(r) || unicode.I
 
 // checkAddr accepts an empty address (disabled) or host:port with a numeric port.
 func checkAddr(name, v string) error {
-	if v == "" {
+	if v == "" || v == opsOff {
 		return nil
 	}
 	_, port, err := net.SplitHostPort(v)
 	if err != nil || !validPort(port) {
-		return invalid(name, v, "must be host:port, e.g. :9090, or empty to disable")
+		return invalid(name, v, "must be host:port, e.g. :9090, or empty or off to disable")
 	}
 	return nil
 }
@@ -646,4 +646,16 @@ func checkAddr(name, v string) error {
 func validPort(p string) bool {
 	_, err := strconv.ParseUint(p, 10, 16)
 	return err == nil
+}
+
+// opsOff disables the ops listener; unlike the empty value it also works
+// through MCP_WORKER_OPS_ADDR (an empty variable counts as unset).
+const opsOff = "off"
+
+// opsAddr is the ops listener's address, "" when disabled.
+func (c Config) opsAddr() string {
+	if c.OpsAddr == opsOff {
+		return ""
+	}
+	return c.OpsAddr
 }

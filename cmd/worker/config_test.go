@@ -527,3 +527,17 @@ func TestValidateAcceptsDefaults(t *testing.T) {
 	require.Error(t, err)
 	assert.False(t, errors.Is(err, flag.ErrHelp))
 }
+
+func TestOpsAddrOffThroughEnvironment(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c, err := Load(fs, nil, func(k string) string {
+		if k == "MCP_WORKER_OPS_ADDR" {
+			return "off"
+		}
+		return ""
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "", c.opsAddr(), "off disables the listener")
+	assert.Equal(t, ":9090", loadTestConfig(t).opsAddr())
+}

@@ -10,6 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/mcp-registry/worker/internal/registry"
+	"github.com/mcp-registry/worker/internal/serverdb"
 )
 
 // phase says when, relative to a login's MongoDB read, a step runs.
@@ -115,4 +118,65 @@ func TestIntegrationConcurrentLoginsAndRevokes(t *testing.T) {
 		w.login(u)
 		assert.Nil(t, w.private(u, "hot"), "user %s keeps a revoked server", u)
 	}
+}
+
+// A grant and then a config update that both land while the user's load
+// runs (after its MongoDB read) leave the user with the server at the new
+// config, as in-order processing would.
+func TestIntegrationGrantThenUpdateDuringLoad(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	src := &hookedNoServers{}
+	w := e.newWorldWith("w", src)
+	src.during = func() {
+		w.must(access("github", cfg("https://v1"), 1, "alice"))
+		w.must(updated("github", cfg("https://v2"), 2))
+	}
+	w.login("alice")
+	got := w.private("alice", "github")
+	require.NotNil(t, got, "the grant recorded during the load survives the later update")
+	assert.Equal(t, "https://v2", decodeValue(t, got)["url"])
+}
+
+// A flow whose server lock expired mid fan-out may write after a newer flow
+// finished. The failing flow flags the fan-out again (MarkFanout), so its
+// retry redoes it from the current record and the stale grant is revoked.
+func TestIntegrationStaleGrantAfterLostLockIsRepaired(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	w := e.newWorldWith("w", noServers{})
+	w.login("bob")
+	rdb, k := e.rdb, w.reg.Keys()
+	// Worker A holds the lock and applies access v1 granting bob...
+	require.NoError(t, rdb.Set(e.ctx, k.ServerLock("jira"), "tokenA", time.Minute).Err())
+	resA, err := w.reg.ApplyChange(e.ctx, "tokenA", registry.Change{Server: "jira", Version: 1,
+		Config: cfg("https://j"), SetsAccess: true, Allowed: []string{"bob"}})
+	require.NoError(t, err)
+	// ...stalls past its lock's expiry, while worker B applies v2 (nobody) completely.
+	require.NoError(t, rdb.Del(e.ctx, k.ServerLock("jira")).Err())
+	w.must(access("jira", cfg("https://j"), 2))
+	// A resumes: its grant lands, its finish is fenced, it flags the fan-out (as ServerFlow does).
+	val, err := registry.Value(resA.Record.Config, resA.Record.DBID, resA.Record.ConfigVersion)
+	require.NoError(t, err)
+	_, err = w.reg.ApplyToUsers(e.ctx, "jira", resA.Record.Rev, val, registry.OpSet, []string{"bob"})
+	require.NoError(t, err)
+	require.ErrorIs(t, w.reg.FinishFanout(e.ctx, "tokenA", "jira", ""), registry.ErrFenced)
+	require.NoError(t, w.reg.MarkFanout(e.ctx, "jira", resA.Pending))
+	require.NotNil(t, w.private("bob", "jira"), "the stale grant landed")
+
+	w.must(access("jira", cfg("https://j"), 1, "bob")) // A's retry of v1
+	assert.Nil(t, w.private("bob", "jira"), "the retry redid the fan-out from the current record")
+}
+
+// hookedNoServers is noServers with a hook run during the MongoDB read.
+type hookedNoServers struct {
+	noServers
+	during func()
+}
+
+func (s *hookedNoServers) AccessibleServers(ctx context.Context, user string) ([]serverdb.Server, error) {
+	if s.during != nil {
+		s.during()
+	}
+	return nil, nil
 }

@@ -15,6 +15,9 @@ import (
 // event of the same server holds its lock for longer than the lock wait.
 const serverBusyDelay = 250 * time.Millisecond
 
+// markTimeout bounds re-flagging an unfinished fan-out after a failure.
+const markTimeout = 5 * time.Second
+
 // ServerFlow handles one server.* kind. Under the server's lock it applies the
 // event to the server's record (each aspect only if the event is newer), then
 // brings every registry the record concerns in line with it (fanOut), then
@@ -58,10 +61,18 @@ func (h *ServerFlow) Handle(ctx context.Context, ev events.Event) error {
 			return events.Skipf("%s version %d is not newer than what %q holds", h.kind, ev.Version, ev.ServerName)
 		}
 		tier, err := fanOut(ctx, h.reg, res.Record, res.Pending)
-		if err != nil {
-			return err
+		if err == nil {
+			err = h.reg.FinishFanout(ctx, f.Token, ev.ServerName, tier)
 		}
-		return h.reg.FinishFanout(ctx, f.Token, ev.ServerName, tier)
+		if err != nil {
+			// A newer flow may have finished (and cleared the mask) while this
+			// one, its lock lost, was still writing: flag the fan-out again so
+			// that the retry redoes it from the current record.
+			markCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+			defer cancel()
+			return errors.Join(err, h.reg.MarkFanout(markCtx, ev.ServerName, res.Pending))
+		}
+		return nil
 	})
 	if errors.Is(err, lockstatus.ErrLocked) {
 		return events.Busy(serverBusyDelay, "another event of this server holds its lock")

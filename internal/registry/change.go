@@ -88,6 +88,16 @@ func (r *Registry) FinishFanout(ctx context.Context, token, server string, tier 
 	return nil
 }
 
+// MarkFanout flags aspects of the server's record as not yet reflected
+// everywhere (see lua/mark_fanout.lua): the next event of the server, or this
+// one's redelivery, redoes the fan-out. One round trip; not fenced.
+func (r *Registry) MarkFanout(ctx context.Context, server string, pending Aspects) error {
+	if err := markFanoutScript.Run(ctx, r.rdb, []string{r.keys.ServerRecord(server)}, int64(pending)).Err(); err != nil {
+		return fmt.Errorf("mark fan-out of %s: %w", server, err)
+	}
+	return nil
+}
+
 // PutTier puts the server in tier t with value (t "" removes it from every
 // tier), unless a newer change was applied already. One round trip.
 func (r *Registry) PutTier(ctx context.Context, server string, t Tier, value []byte, rev int64) error {

@@ -21,6 +21,8 @@ var (
 	finishFanoutSrc string
 	//go:embed lua/put_tier.lua
 	putTierSrc string
+	//go:embed lua/mark_fanout.lua
+	markFanoutSrc string
 
 	beginLoadScript    = redis.NewScript(beginLoadSrc)
 	commitLoadScript   = redis.NewScript(commitLoadSrc)
@@ -28,4 +30,5 @@ var (
 	applyRecordScript  = redis.NewScript(applyRecordSrc)
 	finishFanoutScript = redis.NewScript(finishFanoutSrc)
 	putTierScript      = redis.NewScript(putTierSrc)
+	markFanoutScript   = redis.NewScript(markFanoutSrc)
 )

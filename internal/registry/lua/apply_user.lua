@@ -48,9 +48,14 @@ end
 if redis.call('HEXISTS', KEYS[3], '\0token') == 1 then
   local old = redis.call('HGET', KEYS[3], name)
   if old then
-    local oldRev = tonumber(string.sub(old, 1, string.find(old, '\n', 1, true) - 1))
-    if oldRev >= rev then
+    local nl = string.find(old, '\n', 1, true)
+    if tonumber(string.sub(old, 1, nl - 1)) >= rev then
       return 2
+    end
+    -- A replace on top of a recorded add is still an add: the server is not
+    -- in the snapshot, and the user was granted it during the load.
+    if kind == 'upd' and string.sub(old, nl + 1, nl + 4) == 'set\n' then
+      kind = 'set'
     end
   end
   redis.call('HSET', KEYS[3], name, ARGV[4] .. '\n' .. kind .. '\n' .. ARGV[3])

@@ -104,6 +104,14 @@ func (p RetryPolicy) Validate() error {
 //
 // It is deterministic: no jitter.
 func (p RetryPolicy) Decide(err error, delivered uint64) Decision {
+	return p.DecideAfterBusy(err, delivered, 0)
+}
+
+// DecideAfterBusy is Decide for a message of which busy deliveries were
+// handed back as busy (BusyError): those count against BusyMaxDeliver but not
+// against the transient-failure budget (MaxDeliver and the backoff), so a
+// login that waited behind another worker's load still gets its full retries.
+func (p RetryPolicy) DecideAfterBusy(err error, delivered, busy uint64) Decision {
 	delivered = max(delivered, 1)
 	if err == nil {
 		return Decision{Action: ActionAck, Outcome: OutcomeDone}
@@ -127,10 +135,11 @@ func (p RetryPolicy) Decide(err error, delivered uint64) Decision {
 		}
 		return retry(min(delay, p.MaxDelay), err)
 	}
-	if delivered >= uint64(max(p.MaxDeliver, 0)) {
+	attempts := delivered - min(busy, delivered-1)
+	if attempts >= uint64(max(p.MaxDeliver, 0)) {
 		return deadLetter(fmt.Sprintf("gave up after %d deliveries: %s", delivered, err))
 	}
-	return retry(p.backoff(delivered), err)
+	return retry(p.backoff(attempts), err)
 }
 
 // backoff returns min(MaxDelay, BaseDelay*2^(delivered-1)) without overflow.

@@ -50,6 +50,7 @@ type Consumer struct {
 	log      *zap.Logger
 	metrics  *Metrics
 	limited  *throttle // rate-limits repeated infrastructure errors
+	busy     *busyCounts
 
 	// lookupDelay is the first wait before looking a vanished consumer up
 	// again; it doubles up to maxLookupDelay.
@@ -103,6 +104,7 @@ func NewConsumer(p ConsumerParams) (*Consumer, error) {
 		log:            log,
 		metrics:        p.Metrics,
 		limited:        newThrottle(30 * time.Second),
+		busy:           newBusyCounts(4 * max(p.Config.MaxAckPending, 1024)),
 		lookupDelay:    time.Second,
 		maxLookupDelay: 30 * time.Second,
 		pullExpiry:     defaultPullExpiry,

@@ -43,7 +43,13 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg, keepAlive tim
 	if herr != nil && ctx.Err() != nil {
 		herr = fmt.Errorf("%w: %w", ErrShutdown, herr)
 	}
-	h.decision = c.cfg.Retry.Decide(herr, meta.NumDelivered)
+	seq := meta.Sequence.Stream
+	h.decision = c.cfg.Retry.DecideAfterBusy(herr, meta.NumDelivered, c.busy.get(seq))
+	if _, busy := errors.AsType[*BusyError](herr); busy && h.decision.Action == ActionNak {
+		c.busy.add(seq)
+	} else if h.decision.Action != ActionNak {
+		c.busy.forget(seq)
+	}
 
 	// Acknowledgements get their own short deadline: the handler's may be
 	// spent, and Stop cancels the base context.

@@ -114,8 +114,10 @@ func serveFake(sig <-chan os.Signal) error {
 		return err
 	}
 	defer cc.Stop()
-	srv := &http.Server{Addr: os.Getenv("MCP_WORKER_OPS_ADDR"), ReadHeaderTimeout: time.Second,
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })}
+	srv := &http.Server{
+		Addr: os.Getenv("MCP_WORKER_OPS_ADDR"), ReadHeaderTimeout: time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }),
+	}
 	go func() { _ = srv.ListenAndServe() }()
 	fmt.Println("fake worker serving")
 	<-sig

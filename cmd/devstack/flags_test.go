@@ -22,12 +22,16 @@ func TestParseFlags(t *testing.T) {
 	})
 	t.Run("overrides", func(t *testing.T) {
 		t.Parallel()
-		c, err := parseFlags([]string{"--worker", "", "--nats-addr", "127.0.0.1:1", "--redis-addr", "127.0.0.1:2",
+		c, err := parseFlags([]string{
+			"--worker", "", "--nats-addr", "127.0.0.1:1", "--redis-addr", "127.0.0.1:2",
 			"--mongo-addr", "127.0.0.1:3", "--data-dir", "/tmp/x", "--reset=false", "--ops-addr", "127.0.0.1:4",
-			"--cache-ttl", "5s", "--database", "Demo"}, io.Discard)
+			"--cache-ttl", "5s", "--database", "Demo",
+		}, io.Discard)
 		require.NoError(t, err)
-		assert.Equal(t, config{natsAddr: "127.0.0.1:1", redisAddr: "127.0.0.1:2", mongoAddr: "127.0.0.1:3",
-			dataDir: "/tmp/x", opsAddr: "127.0.0.1:4", cacheTTL: "5s", database: "Demo"}, c)
+		assert.Equal(t, config{
+			natsAddr: "127.0.0.1:1", redisAddr: "127.0.0.1:2", mongoAddr: "127.0.0.1:3",
+			dataDir: "/tmp/x", opsAddr: "127.0.0.1:4", cacheTTL: "5s", database: "Demo",
+		}, c)
 	})
 	for name, args := range map[string][]string{
 		"bad cache ttl":  {"--cache-ttl", "soon"},

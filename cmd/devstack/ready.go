@@ -55,7 +55,7 @@ func get(ctx context.Context, client *http.Client, url string) (int, string, err
 	if err != nil {
 		return 0, "", err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	return resp.StatusCode, string(body), err
 }

@@ -280,63 +280,109 @@ func TestLoadInvalid(t *testing.T) {
 		env  map[string]string
 		want string // the whole line, or a part after the names
 	}{
-		{name: "bad duration env", env: map[string]string{"MCP_WORKER_CACHE_TTL": "abc"},
-			want: `invalid value "abc" for MCP_WORKER_CACHE_TTL (--cache-ttl): time: invalid duration "abc"`},
-		{name: "bad int env", env: map[string]string{"MCP_WORKER_CONCURRENCY": "many"},
-			want: `invalid value "many" for MCP_WORKER_CONCURRENCY (--concurrency): strconv.Atoi: parsing "many": invalid syntax`},
-		{name: "bad bool env", env: map[string]string{"MCP_WORKER_PROVISION": "yes"},
-			want: `invalid value "yes" for MCP_WORKER_PROVISION (--provision): strconv.ParseBool: parsing "yes": invalid syntax`},
-		{name: "bad duration flag", args: []string{"--lock-ttl=soon"},
-			want: `invalid value "soon" for flag -lock-ttl: time: invalid duration "soon"`},
+		{
+			name: "bad duration env", env: map[string]string{"MCP_WORKER_CACHE_TTL": "abc"},
+			want: `invalid value "abc" for MCP_WORKER_CACHE_TTL (--cache-ttl): time: invalid duration "abc"`,
+		},
+		{
+			name: "bad int env", env: map[string]string{"MCP_WORKER_CONCURRENCY": "many"},
+			want: `invalid value "many" for MCP_WORKER_CONCURRENCY (--concurrency): strconv.Atoi: parsing "many": invalid syntax`,
+		},
+		{
+			name: "bad bool env", env: map[string]string{"MCP_WORKER_PROVISION": "yes"},
+			want: `invalid value "yes" for MCP_WORKER_PROVISION (--provision): strconv.ParseBool: parsing "yes": invalid syntax`,
+		},
+		{
+			name: "bad duration flag", args: []string{"--lock-ttl=soon"},
+			want: `invalid value "soon" for flag -lock-ttl: time: invalid duration "soon"`,
+		},
 		{name: "unknown flag", args: []string{"--cache-tll=1h"}, want: "flag provided but not defined: -cache-tll"},
 
-		{name: "nats scheme", env: map[string]string{"NATS_URL": "http://u:" + secretWord + "@n:4222"},
-			want: `invalid value "http://u:xxxxx@n:4222" for --nats-url (NATS_URL): scheme must be nats, tls, ws, wss`},
+		{
+			name: "nats scheme", env: map[string]string{"NATS_URL": "http://u:" + secretWord + "@n:4222"},
+			want: `invalid value "http://u:xxxxx@n:4222" for --nats-url (NATS_URL): scheme must be nats, tls, ws, wss`,
+		},
 		{name: "nats empty", args: []string{"--nats-url="}, want: "--nats-url (NATS_URL): must not be empty"},
 		{name: "nats no host", env: map[string]string{"NATS_URL": "nats://a:4222,nats://"}, want: "--nats-url (NATS_URL): missing host"},
 		{name: "nats bad url", env: map[string]string{"NATS_URL": "nats://a:port"}, want: `--nats-url (NATS_URL): not a URL: invalid port ":port" after host`},
 		{name: "nats bad url with password", env: map[string]string{"NATS_URL": "nats://" + secretWord + "@a:port"}, want: "--nats-url (NATS_URL): not a URL"},
-		{name: "nats comma in password", env: map[string]string{"NATS_URL": "nats://u:" + secretWord + "," + secretWord + "@a:4222"},
-			want: `invalid value "nats://xxxxx,xxxxx@a:4222" for --nats-url (NATS_URL): not a URL`},
-		{name: "redis comma in password", env: map[string]string{"REDIS_URL": "redis://u:" + secretWord + "," + secretWord + "@a:6379"},
-			want: `invalid value "redis://xxxxx,xxxxx@a:6379" for --redis-url (REDIS_URL): not a URL`},
-		{name: "nats creds missing", env: map[string]string{"MCP_WORKER_NATS_CREDS": missing},
-			want: "--nats-creds (MCP_WORKER_NATS_CREDS): file does not exist"},
+		{
+			name: "nats comma in password", env: map[string]string{"NATS_URL": "nats://u:" + secretWord + "," + secretWord + "@a:4222"},
+			want: `invalid value "nats://xxxxx,xxxxx@a:4222" for --nats-url (NATS_URL): not a URL`,
+		},
+		{
+			name: "redis comma in password", env: map[string]string{"REDIS_URL": "redis://u:" + secretWord + "," + secretWord + "@a:6379"},
+			want: `invalid value "redis://xxxxx,xxxxx@a:6379" for --redis-url (REDIS_URL): not a URL`,
+		},
+		{
+			name: "nats creds missing", env: map[string]string{"MCP_WORKER_NATS_CREDS": missing},
+			want: "--nats-creds (MCP_WORKER_NATS_CREDS): file does not exist",
+		},
 		{name: "nats creds directory", args: []string{"--nats-creds", dir}, want: "--nats-creds (MCP_WORKER_NATS_CREDS): is a directory"},
 		{name: "nats ca missing", args: []string{"--nats-tls-ca", missing}, want: "--nats-tls-ca (MCP_WORKER_NATS_TLS_CA): file does not exist"},
-		{name: "nats cert without key", args: []string{"--nats-tls-cert", file},
-			want: "--nats-tls-cert (MCP_WORKER_NATS_TLS_CERT): needs --nats-tls-key (MCP_WORKER_NATS_TLS_KEY) too"},
-		{name: "nats key without cert", args: []string{"--nats-tls-key", file},
-			want: "--nats-tls-key (MCP_WORKER_NATS_TLS_KEY): needs --nats-tls-cert (MCP_WORKER_NATS_TLS_CERT) too"},
+		{
+			name: "nats cert without key", args: []string{"--nats-tls-cert", file},
+			want: "--nats-tls-cert (MCP_WORKER_NATS_TLS_CERT): needs --nats-tls-key (MCP_WORKER_NATS_TLS_KEY) too",
+		},
+		{
+			name: "nats key without cert", args: []string{"--nats-tls-key", file},
+			want: "--nats-tls-key (MCP_WORKER_NATS_TLS_KEY): needs --nats-tls-cert (MCP_WORKER_NATS_TLS_CERT) too",
+		},
 
-		{name: "redis scheme", env: map[string]string{"REDIS_URL": "http://:" + secretWord + "@r:6379"},
-			want: `invalid value "http://xxxxx@r:6379" for --redis-url (REDIS_URL): scheme must be redis, rediss`},
+		{
+			name: "redis scheme", env: map[string]string{"REDIS_URL": "http://:" + secretWord + "@r:6379"},
+			want: `invalid value "http://xxxxx@r:6379" for --redis-url (REDIS_URL): scheme must be redis, rediss`,
+		},
 		{name: "redis empty", args: []string{"--redis-url="}, want: "--redis-url (REDIS_URL): must not be empty"},
-		{name: "redis address without port", env: map[string]string{"REDIS_URL": "r1:7000,r2"},
-			want: `--redis-url (REDIS_URL): "r2" is not a host:port address`},
-		{name: "redis address with password", env: map[string]string{"REDIS_URL": "r1:7000,:" + secretWord + "@r2"},
-			want: "--redis-url (REDIS_URL): \"xxxxx@r2\" is not a host:port address"},
-		{name: "redis empty list element", env: map[string]string{"REDIS_URL": "r1:7000,,r2:7000"},
-			want: `--redis-url (REDIS_URL): "" is not a host:port address`},
-		{name: "redis mixed TLS", env: map[string]string{"REDIS_URL": "redis://r1:7000,rediss://r2:7000"},
-			want: "--redis-url (REDIS_URL): mixes redis:// and rediss://"},
-		{name: "redis cluster database", env: map[string]string{"REDIS_URL": "redis://r1:7000/3,r2:7000"},
-			want: "--redis-url (REDIS_URL): Redis Cluster has only database 0"},
-		{name: "redis TLS file with redis://", args: []string{"--redis-tls-ca", file},
-			want: "--redis-tls-ca (MCP_WORKER_REDIS_TLS_CA): needs a rediss:// --redis-url (REDIS_URL)"},
-		{name: "redis cert without key", args: []string{"--redis-url=rediss://r:6379", "--redis-tls-cert", file},
-			want: "--redis-tls-cert (MCP_WORKER_REDIS_TLS_CERT): needs --redis-tls-key (MCP_WORKER_REDIS_TLS_KEY) too"},
-		{name: "redis key missing", args: []string{"--redis-url=rediss://r:6379", "--redis-tls-key", missing},
-			want: "--redis-tls-key (MCP_WORKER_REDIS_TLS_KEY): file does not exist"},
+		{
+			name: "redis address without port", env: map[string]string{"REDIS_URL": "r1:7000,r2"},
+			want: `--redis-url (REDIS_URL): "r2" is not a host:port address`,
+		},
+		{
+			name: "redis address with password", env: map[string]string{"REDIS_URL": "r1:7000,:" + secretWord + "@r2"},
+			want: "--redis-url (REDIS_URL): \"xxxxx@r2\" is not a host:port address",
+		},
+		{
+			name: "redis empty list element", env: map[string]string{"REDIS_URL": "r1:7000,,r2:7000"},
+			want: `--redis-url (REDIS_URL): "" is not a host:port address`,
+		},
+		{
+			name: "redis mixed TLS", env: map[string]string{"REDIS_URL": "redis://r1:7000,rediss://r2:7000"},
+			want: "--redis-url (REDIS_URL): mixes redis:// and rediss://",
+		},
+		{
+			name: "redis cluster database", env: map[string]string{"REDIS_URL": "redis://r1:7000/3,r2:7000"},
+			want: "--redis-url (REDIS_URL): Redis Cluster has only database 0",
+		},
+		{
+			name: "redis TLS file with redis://", args: []string{"--redis-tls-ca", file},
+			want: "--redis-tls-ca (MCP_WORKER_REDIS_TLS_CA): needs a rediss:// --redis-url (REDIS_URL)",
+		},
+		{
+			name: "redis cert without key", args: []string{"--redis-url=rediss://r:6379", "--redis-tls-cert", file},
+			want: "--redis-tls-cert (MCP_WORKER_REDIS_TLS_CERT): needs --redis-tls-key (MCP_WORKER_REDIS_TLS_KEY) too",
+		},
+		{
+			name: "redis key missing", args: []string{"--redis-url=rediss://r:6379", "--redis-tls-key", missing},
+			want: "--redis-tls-key (MCP_WORKER_REDIS_TLS_KEY): file does not exist",
+		},
 
-		{name: "mongo scheme", env: map[string]string{"MONGODB_URI": "postgres://u:" + secretWord + "@db/x"},
-			want: `invalid value "postgres://u:xxxxx@db/x" for --mongodb-uri (MONGODB_URI): scheme must be mongodb or mongodb+srv`},
-		{name: "mongo no host", env: map[string]string{"MONGODB_URI": "mongodb://u:" + secretWord + "@/db"},
-			want: "--mongodb-uri (MONGODB_URI): missing host"},
-		{name: "mongo empty host in list", env: map[string]string{"MONGODB_URI": "mongodb://a,,b/db"},
-			want: "--mongodb-uri (MONGODB_URI): missing host"},
-		{name: "mongo srv with port", env: map[string]string{"MONGODB_URI": "mongodb+srv://a:27017/db"},
-			want: "--mongodb-uri (MONGODB_URI): mongodb+srv takes one host name without a port"},
+		{
+			name: "mongo scheme", env: map[string]string{"MONGODB_URI": "postgres://u:" + secretWord + "@db/x"},
+			want: `invalid value "postgres://u:xxxxx@db/x" for --mongodb-uri (MONGODB_URI): scheme must be mongodb or mongodb+srv`,
+		},
+		{
+			name: "mongo no host", env: map[string]string{"MONGODB_URI": "mongodb://u:" + secretWord + "@/db"},
+			want: "--mongodb-uri (MONGODB_URI): missing host",
+		},
+		{
+			name: "mongo empty host in list", env: map[string]string{"MONGODB_URI": "mongodb://a,,b/db"},
+			want: "--mongodb-uri (MONGODB_URI): missing host",
+		},
+		{
+			name: "mongo srv with port", env: map[string]string{"MONGODB_URI": "mongodb+srv://a:27017/db"},
+			want: "--mongodb-uri (MONGODB_URI): mongodb+srv takes one host name without a port",
+		},
 		{name: "mongo database dot", args: []string{"--mongodb-database=a.b"}, want: "--mongodb-database (MCP_WORKER_MONGODB_DATABASE): must not contain"},
 		{name: "mongo database empty", args: []string{"--mongodb-database="}, want: "--mongodb-database (MCP_WORKER_MONGODB_DATABASE): must not be empty"},
 
@@ -356,22 +402,28 @@ func TestLoadInvalid(t *testing.T) {
 		{name: "prefix empty", args: []string{"--subject-prefix="}, want: "--subject-prefix (MCP_WORKER_SUBJECT_PREFIX): must not be empty"},
 		{name: "key prefix brace", args: []string{"--key-prefix={x}:"}, want: "--key-prefix (MCP_WORKER_KEY_PREFIX): must not contain { or }"},
 
-		{name: "cache ttl short", env: map[string]string{"MCP_WORKER_CACHE_TTL": "500ms"},
-			want: `invalid value "500ms" for --cache-ttl (MCP_WORKER_CACHE_TTL): must be at least 1s`},
+		{
+			name: "cache ttl short", env: map[string]string{"MCP_WORKER_CACHE_TTL": "500ms"},
+			want: `invalid value "500ms" for --cache-ttl (MCP_WORKER_CACHE_TTL): must be at least 1s`,
+		},
 		{name: "lock ttl zero", args: []string{"--lock-ttl=0s"}, want: "--lock-ttl (MCP_WORKER_LOCK_TTL): must be at least 1s"},
 		{name: "ack wait short", args: []string{"--ack-wait=100ms"}, want: "--ack-wait (MCP_WORKER_ACK_WAIT): must be at least 1s"},
 		{name: "handler timeout zero", args: []string{"--handler-timeout=0s"}, want: "--handler-timeout (MCP_WORKER_HANDLER_TIMEOUT): must be at least 1ms"},
 		{name: "shutdown timeout negative", args: []string{"--shutdown-timeout=-1s"}, want: "--shutdown-timeout (MCP_WORKER_SHUTDOWN_TIMEOUT): must be at least 1ms"},
 		{name: "retry base zero", args: []string{"--retry-base-delay=0s"}, want: "--retry-base-delay (MCP_WORKER_RETRY_BASE_DELAY): must be at least 1ms"},
-		{name: "retry max below base", args: []string{"--retry-base-delay=2s", "--retry-max-delay=1s"},
-			want: `invalid value "1s" for --retry-max-delay (MCP_WORKER_RETRY_MAX_DELAY): must be at least 2s`},
+		{
+			name: "retry max below base", args: []string{"--retry-base-delay=2s", "--retry-max-delay=1s"},
+			want: `invalid value "1s" for --retry-max-delay (MCP_WORKER_RETRY_MAX_DELAY): must be at least 2s`,
+		},
 		{name: "stream max age zero", args: []string{"--stream-max-age=0s"}, want: "--stream-max-age (MCP_WORKER_STREAM_MAX_AGE): must be at least 1s"},
 
 		{name: "concurrency zero", env: map[string]string{"MCP_WORKER_CONCURRENCY": "0"}, want: "--concurrency (MCP_WORKER_CONCURRENCY): must be greater than 0"},
 		{name: "max deliver negative", args: []string{"--max-deliver=-1"}, want: "--max-deliver (MCP_WORKER_MAX_DELIVER): must be greater than 0"},
 		{name: "max ack pending zero", args: []string{"--max-ack-pending=0"}, want: "--max-ack-pending (MCP_WORKER_MAX_ACK_PENDING): must be greater than 0"},
-		{name: "max ack pending below concurrency", args: []string{"--max-ack-pending=8"},
-			want: `invalid value "8" for --max-ack-pending (MCP_WORKER_MAX_ACK_PENDING): must be at least --concurrency (16)`},
+		{
+			name: "max ack pending below concurrency", args: []string{"--max-ack-pending=8"},
+			want: `invalid value "8" for --max-ack-pending (MCP_WORKER_MAX_ACK_PENDING): must be at least --concurrency (16)`,
+		},
 		{name: "max payload zero", args: []string{"--max-payload=0"}, want: "--max-payload (MCP_WORKER_MAX_PAYLOAD): must be greater than 0"},
 		{name: "max payload huge", args: []string{"--max-payload=134217728"}, want: "--max-payload (MCP_WORKER_MAX_PAYLOAD): must be at most 64 MiB"},
 

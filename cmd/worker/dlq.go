@@ -81,8 +81,10 @@ type deadLetterRow struct {
 func deadLetterRows(dls []events.DeadLetter, withPayload bool) []deadLetterRow {
 	rows := make([]deadLetterRow, len(dls))
 	for i, d := range dls {
-		rows[i] = deadLetterRow{Seq: d.Seq, Subject: d.Subject, Reason: d.Reason, Delivered: d.Delivered,
-			StreamSeq: d.StreamSeq, Time: d.Time, Bytes: len(d.Data)}
+		rows[i] = deadLetterRow{
+			Seq: d.Seq, Subject: d.Subject, Reason: d.Reason, Delivered: d.Delivered,
+			StreamSeq: d.StreamSeq, Time: d.Time, Bytes: len(d.Data),
+		}
 		if withPayload {
 			p := string(d.Data)
 			rows[i].Payload = &p

@@ -20,7 +20,7 @@ func inspectCommand(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return failure("inspect", err)
 	}
-	defer rdb.Close()
+	defer func() { _ = rdb.Close() }()
 	if err := pingRedis(ctx, rdb); err != nil {
 		return failure("inspect", err)
 	}

@@ -81,6 +81,8 @@ func (c *counter) read() counts {
 }
 
 func (a counts) sub(b counts) counts {
-	return counts{RoundTrips: a.RoundTrips - b.RoundTrips, Commands: a.Commands - b.Commands,
-		Dials: a.Dials - b.Dials, Setup: a.Setup - b.Setup}
+	return counts{
+		RoundTrips: a.RoundTrips - b.RoundTrips, Commands: a.Commands - b.Commands,
+		Dials: a.Dials - b.Dials, Setup: a.Setup - b.Setup,
+	}
 }

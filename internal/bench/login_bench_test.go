@@ -90,8 +90,10 @@ func measureLogin(b *testing.B) *table {
 		target string
 		met    bool
 	}{
-		{"cold", cold, coldM, coldRate, fmt.Sprintf(">= %s/s, <= %d round trips", num(targetColdRate), targetColdRT),
-			coldRate >= targetColdRate && coldM.RoundTrips <= targetColdRT*loginUsers},
+		{
+			"cold", cold, coldM, coldRate, fmt.Sprintf(">= %s/s, <= %d round trips", num(targetColdRate), targetColdRT),
+			coldRate >= targetColdRate && coldM.RoundTrips <= targetColdRT*loginUsers,
+		},
 		{"warm", warmRun, warmM, warmRate, "1 round trip", warmM.RoundTrips == loginUsers},
 	} {
 		p := percentiles(c.run.latencies, 0.50, 0.99)

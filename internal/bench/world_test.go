@@ -162,8 +162,10 @@ func (p *probe) stop(ctx context.Context, tb testing.TB) measured {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return measured{counts: spent, redisCmds: stats.flowTotal(), stats: stats, elapsed: elapsed,
-		redisCPU: time.Duration((cpu - p.redisCPU) * float64(time.Second)), goCPU: own}
+	return measured{
+		counts: spent, redisCmds: stats.flowTotal(), stats: stats, elapsed: elapsed,
+		redisCPU: time.Duration((cpu - p.redisCPU) * float64(time.Second)), goCPU: own,
+	}
 }
 
 // measure runs fn between start and stop.

@@ -66,7 +66,7 @@ func StartMongo(o MongoOptions) (*Mongo, error) {
 	m := &Mongo{cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(m.done)
-		f.Run(ctx)
+		_ = f.Run(ctx) // always nil; listener errors are logged by FerretDB
 	}()
 	// MongoDBURI blocks until the listener is bound.
 	m.URI = f.MongoDBURI()

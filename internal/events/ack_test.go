@@ -35,21 +35,31 @@ func TestDecide(t *testing.T) {
 	}{
 		{"nil", nil, nil, 1, events.Decision{Action: events.ActionAck, Outcome: events.OutcomeDone}},
 		{"nil at the last delivery", nil, nil, 10, events.Decision{Action: events.ActionAck, Outcome: events.OutcomeDone}},
-		{"skip", nil, events.Skipf("stale version %d", 3), 1,
-			events.Decision{Action: events.ActionAck, Outcome: events.OutcomeSkipped, Reason: "skipped: stale version 3"}},
-		{"wrapped skip", nil, fmt.Errorf("access s1: %w", events.Skipf("stale")), 4,
-			events.Decision{Action: events.ActionAck, Outcome: events.OutcomeSkipped, Reason: "access s1: skipped: stale"}},
+		{
+			"skip", nil, events.Skipf("stale version %d", 3), 1,
+			events.Decision{Action: events.ActionAck, Outcome: events.OutcomeSkipped, Reason: "skipped: stale version 3"},
+		},
+		{
+			"wrapped skip", nil, fmt.Errorf("access s1: %w", events.Skipf("stale")), 4,
+			events.Decision{Action: events.ActionAck, Outcome: events.OutcomeSkipped, Reason: "access s1: skipped: stale"},
+		},
 		{"permanent", nil, events.Permanentf("bad payload"), 1, dead("permanent: bad payload")},
-		{"wrapped permanent", nil, fmt.Errorf("created s1: %w", events.Permanentf("no such user")), 2,
-			dead("created s1: permanent: no such user")},
+		{
+			"wrapped permanent", nil, fmt.Errorf("created s1: %w", events.Permanentf("no such user")), 2,
+			dead("created s1: permanent: no such user"),
+		},
 		{"busy", nil, events.Busy(2*time.Second, "load in progress"), 3, nak(2*time.Second, "busy: load in progress")},
-		{"wrapped busy", nil, fmt.Errorf("login u1: %w", events.Busy(time.Second, "locked")), 50,
-			nak(time.Second, "login u1: busy: locked")},
+		{
+			"wrapped busy", nil, fmt.Errorf("login u1: %w", events.Busy(time.Second, "locked")), 50,
+			nak(time.Second, "login u1: busy: locked"),
+		},
 		{"busy without delay uses base delay", nil, events.Busy(0, "locked"), 1, nak(500*time.Millisecond, "busy: locked")},
 		{"busy delay capped", nil, events.Busy(time.Hour, "locked"), 1, nak(time.Minute, "busy: locked")},
 		{"busy just under the limit", nil, events.Busy(time.Second, "locked"), 199, nak(time.Second, "busy: locked")},
-		{"busy at the limit", nil, events.Busy(time.Second, "locked"), 200,
-			dead("still busy after 200 deliveries: busy: locked")},
+		{
+			"busy at the limit", nil, events.Busy(time.Second, "locked"), 200,
+			dead("still busy after 200 deliveries: busy: locked"),
+		},
 		{"transient first", nil, redisDown, 1, nak(500*time.Millisecond, "redis down")},
 		{"transient second", nil, redisDown, 2, nak(time.Second, "redis down")},
 		{"transient third", nil, redisDown, 3, nak(2*time.Second, "redis down")},
@@ -58,19 +68,29 @@ func TestDecide(t *testing.T) {
 		{"transient before the last", nil, redisDown, 9, nak(time.Minute, "redis down")},
 		{"transient at max", nil, redisDown, 10, dead("gave up after 10 deliveries: redis down")},
 		{"transient past max", nil, redisDown, 11, dead("gave up after 11 deliveries: redis down")},
-		{"shutdown on the last delivery is handed back", nil, fmt.Errorf("%w: %w", events.ErrShutdown, redisDown), 10,
-			nak(0, "worker shutting down: redis down")},
-		{"permanent during shutdown is still dead-lettered", nil, fmt.Errorf("%w: %w", events.ErrShutdown, events.Permanentf("bad")), 1,
-			dead("worker shutting down: permanent: bad")},
+		{
+			"shutdown on the last delivery is handed back", nil, fmt.Errorf("%w: %w", events.ErrShutdown, redisDown), 10,
+			nak(0, "worker shutting down: redis down"),
+		},
+		{
+			"permanent during shutdown is still dead-lettered", nil, fmt.Errorf("%w: %w", events.ErrShutdown, events.Permanentf("bad")), 1,
+			dead("worker shutting down: permanent: bad"),
+		},
 		{"delivered 0 counts as 1", nil, redisDown, 0, nak(500*time.Millisecond, "redis down")},
-		{"deadline exceeded is transient", nil, fmt.Errorf("load u1: %w", context.DeadlineExceeded), 1,
-			nak(500*time.Millisecond, "load u1: context deadline exceeded")},
+		{
+			"deadline exceeded is transient", nil, fmt.Errorf("load u1: %w", context.DeadlineExceeded), 1,
+			nak(500*time.Millisecond, "load u1: context deadline exceeded"),
+		},
 		{"huge delivered count does not overflow", &huge, redisDown, math.MaxInt64 - 1, nak(time.Hour, "redis down")},
-		{"largest delivered count", nil, redisDown, math.MaxUint64,
-			dead("gave up after 18446744073709551615 deliveries: redis down")},
+		{
+			"largest delivered count", nil, redisDown, math.MaxUint64,
+			dead("gave up after 18446744073709551615 deliveries: redis down"),
+		},
 		{"huge base delay does not overflow", &hugeBase, redisDown, 5, nak(math.MaxInt64, "redis down")},
-		{"busy limit of 1", &hugeBase, events.Busy(time.Second, "locked"), 1,
-			dead("still busy after 1 deliveries: busy: locked")},
+		{
+			"busy limit of 1", &hugeBase, events.Busy(time.Second, "locked"), 1,
+			dead("still busy after 1 deliveries: busy: locked"),
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,10 +130,14 @@ func TestRetryPolicyValidate(t *testing.T) {
 		{"equal delays", func(p *events.RetryPolicy) { p.MaxDelay = p.BaseDelay }, ""},
 		{"zero max deliver", func(p *events.RetryPolicy) { p.MaxDeliver = 0 }, "retry policy: max deliver must be at least 1, got 0"},
 		{"zero base delay", func(p *events.RetryPolicy) { p.BaseDelay = 0 }, "retry policy: base delay must be positive, got 0s"},
-		{"max below base", func(p *events.RetryPolicy) { p.MaxDelay = time.Millisecond },
-			"retry policy: max delay 1ms is less than base delay 500ms"},
-		{"negative busy max deliver", func(p *events.RetryPolicy) { p.BusyMaxDeliver = -1 },
-			"retry policy: busy max deliver must be at least 1, got -1"},
+		{
+			"max below base", func(p *events.RetryPolicy) { p.MaxDelay = time.Millisecond },
+			"retry policy: max delay 1ms is less than base delay 500ms",
+		},
+		{
+			"negative busy max deliver", func(p *events.RetryPolicy) { p.BusyMaxDeliver = -1 },
+			"retry policy: busy max deliver must be at least 1, got -1",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,16 +17,26 @@ func TestDecideAfterBusy(t *testing.T) {
 		delivered, busy uint64
 		want            Decision
 	}{
-		{"transient after 12 busy deliveries is a first attempt", redisDown, 13, 12,
-			Decision{Action: ActionNak, Delay: 500 * time.Millisecond, Outcome: OutcomeRetry, Reason: "redis down"}},
-		{"its budget is the attempts, not the deliveries", redisDown, 21, 12,
-			Decision{Action: ActionNak, Delay: 1 * time.Minute, Outcome: OutcomeRetry, Reason: "redis down"}},
-		{"dead-lettered after MaxDeliver real attempts", redisDown, 22, 12,
-			Decision{Action: ActionDeadLetter, Outcome: OutcomeDeadLettered, Reason: "gave up after 22 deliveries: redis down"}},
-		{"busy still counts every delivery", Busy(time.Second, "locked"), 200, 199,
-			Decision{Action: ActionDeadLetter, Outcome: OutcomeDeadLettered, Reason: "still busy after 200 deliveries: busy: locked"}},
-		{"busy larger than delivered is clamped", redisDown, 1, 5,
-			Decision{Action: ActionNak, Delay: 500 * time.Millisecond, Outcome: OutcomeRetry, Reason: "redis down"}},
+		{
+			"transient after 12 busy deliveries is a first attempt", redisDown, 13, 12,
+			Decision{Action: ActionNak, Delay: 500 * time.Millisecond, Outcome: OutcomeRetry, Reason: "redis down"},
+		},
+		{
+			"its budget is the attempts, not the deliveries", redisDown, 21, 12,
+			Decision{Action: ActionNak, Delay: 1 * time.Minute, Outcome: OutcomeRetry, Reason: "redis down"},
+		},
+		{
+			"dead-lettered after MaxDeliver real attempts", redisDown, 22, 12,
+			Decision{Action: ActionDeadLetter, Outcome: OutcomeDeadLettered, Reason: "gave up after 22 deliveries: redis down"},
+		},
+		{
+			"busy still counts every delivery", Busy(time.Second, "locked"), 200, 199,
+			Decision{Action: ActionDeadLetter, Outcome: OutcomeDeadLettered, Reason: "still busy after 200 deliveries: busy: locked"},
+		},
+		{
+			"busy larger than delivered is clamped", redisDown, 1, 5,
+			Decision{Action: ActionNak, Delay: 500 * time.Millisecond, Outcome: OutcomeRetry, Reason: "redis down"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,63 +29,113 @@ func TestDecodeValid(t *testing.T) {
 		seq     uint64
 		want    events.Event
 	}{
-		{"login", events.KindUserLogin, `{"userId":"u1"}`, "", 7,
-			events.Event{UserID: "u1", Version: 7}},
-		{"login at publish time has version 0", events.KindUserLogin, `{"userId":"u1"}`, "", 0,
-			events.Event{UserID: "u1"}},
-		{"login with every optional field", events.KindUserLogin,
+		{
+			"login", events.KindUserLogin, `{"userId":"u1"}`, "", 7,
+			events.Event{UserID: "u1", Version: 7},
+		},
+		{
+			"login at publish time has version 0", events.KindUserLogin, `{"userId":"u1"}`, "", 0,
+			events.Event{UserID: "u1"},
+		},
+		{
+			"login with every optional field", events.KindUserLogin,
 			`{"userId":"u1","version":42,"eventId":"e1","occurredAt":"2024-05-06T07:08:09.5+02:00"}`, "m1", 7,
-			events.Event{UserID: "u1", Version: 42, EventID: "e1",
-				OccurredAt: time.Date(2024, 5, 6, 5, 8, 9, 5e8, time.UTC)}},
-		{"eventId from header", events.KindUserLogin, `{"userId":"u1"}`, "m1", 1,
-			events.Event{UserID: "u1", EventID: "m1", Version: 1}},
-		{"empty eventId falls back to header", events.KindUserLogin, `{"userId":"u1","eventId":""}`, "m1", 1,
-			events.Event{UserID: "u1", EventID: "m1", Version: 1}},
-		{"null optional fields are absent", events.KindUserLogin,
+			events.Event{
+				UserID: "u1", Version: 42, EventID: "e1",
+				OccurredAt: time.Date(2024, 5, 6, 5, 8, 9, 5e8, time.UTC),
+			},
+		},
+		{
+			"eventId from header", events.KindUserLogin, `{"userId":"u1"}`, "m1", 1,
+			events.Event{UserID: "u1", EventID: "m1", Version: 1},
+		},
+		{
+			"empty eventId falls back to header", events.KindUserLogin, `{"userId":"u1","eventId":""}`, "m1", 1,
+			events.Event{UserID: "u1", EventID: "m1", Version: 1},
+		},
+		{
+			"null optional fields are absent", events.KindUserLogin,
 			`{"userId":"u1","version":null,"eventId":null,"occurredAt":null}`, "m1", 3,
-			events.Event{UserID: "u1", EventID: "m1", Version: 3}},
-		{"largest version", events.KindUserLogin, `{"userId":"u1","version":9223372036854775807}`, "", 1,
-			events.Event{UserID: "u1", Version: math.MaxInt64}},
-		{"unknown and unused fields ignored", events.KindUserLogin,
+			events.Event{UserID: "u1", EventID: "m1", Version: 3},
+		},
+		{
+			"largest version", events.KindUserLogin, `{"userId":"u1","version":9223372036854775807}`, "", 1,
+			events.Event{UserID: "u1", Version: math.MaxInt64},
+		},
+		{
+			"unknown and unused fields ignored", events.KindUserLogin,
 			`{"userId":"u1","config":5,"serverName":[],"allowedUserIds":"x","extra":{"a":[1,2]},"extra":1}`, "", 1,
-			events.Event{UserID: "u1", Version: 1}},
-		{"keys are case-sensitive", events.KindUserLogin, `{"UserId":"u2","userId":"u1","USERID":null}`, "", 1,
-			events.Event{UserID: "u1", Version: 1}},
-		{"escaped key", events.KindUserLogin, `{"user\u0049d":"u1"}`, "", 1,
-			events.Event{UserID: "u1", Version: 1}},
-		{"white space around the object", events.KindUserLogin, " \t\r\n{ \"userId\" : \"u1\" }\n", "", 1,
-			events.Event{UserID: "u1", Version: 1}},
-		{"invalidate", events.KindUserInvalidate, `{"userId":"u1"}`, "", 2,
-			events.Event{UserID: "u1", Version: 2}},
-		{"created, config compacted in key order", events.KindServerCreated,
+			events.Event{UserID: "u1", Version: 1},
+		},
+		{
+			"keys are case-sensitive", events.KindUserLogin, `{"UserId":"u2","userId":"u1","USERID":null}`, "", 1,
+			events.Event{UserID: "u1", Version: 1},
+		},
+		{
+			"escaped key", events.KindUserLogin, `{"user\u0049d":"u1"}`, "", 1,
+			events.Event{UserID: "u1", Version: 1},
+		},
+		{
+			"white space around the object", events.KindUserLogin, " \t\r\n{ \"userId\" : \"u1\" }\n", "", 1,
+			events.Event{UserID: "u1", Version: 1},
+		},
+		{
+			"invalidate", events.KindUserInvalidate, `{"userId":"u1"}`, "", 2,
+			events.Event{UserID: "u1", Version: 2},
+		},
+		{
+			"created, config compacted in key order", events.KindServerCreated,
 			`{"serverName":"s1","userId":"u1","config":{ "type" : "sse", "url":"http://127.0.0.1:1/x",` +
 				"\n" + `"headers":{"b":"2", "a":"1"} },"version":5}`, "", 9,
-			events.Event{ServerName: "s1", UserID: "u1", Config: json.RawMessage(cfg), Version: 5}},
-		{"updated ignores userId", events.KindServerUpdated,
+			events.Event{ServerName: "s1", UserID: "u1", Config: json.RawMessage(cfg), Version: 5},
+		},
+		{
+			"updated ignores userId", events.KindServerUpdated,
 			`{"serverName":"s1","userId":"u1","config":{},"version":6}`, "", 9,
-			events.Event{ServerName: "s1", Config: json.RawMessage(`{}`), Version: 6}},
-		{"access sorts and de-duplicates", events.KindServerAccess,
+			events.Event{ServerName: "s1", Config: json.RawMessage(`{}`), Version: 6},
+		},
+		{
+			"access sorts and de-duplicates", events.KindServerAccess,
 			`{"serverName":"s1","allowedUserIds":[ "b","a" ,"B","é","a","b"],"config":` + cfg + `}`, "", 9,
-			events.Event{ServerName: "s1", AllowedUserIDs: []string{"B", "a", "b", "é"},
-				Config: json.RawMessage(cfg), Version: 9}},
-		{"access with nobody", events.KindServerAccess,
+			events.Event{
+				ServerName: "s1", AllowedUserIDs: []string{"B", "a", "b", "é"},
+				Config: json.RawMessage(cfg), Version: 9,
+			},
+		},
+		{
+			"access with nobody", events.KindServerAccess,
 			`{"serverName":"s1","allowedUserIds":[ ],"config":{}}`, "", 9,
-			events.Event{ServerName: "s1", AllowedUserIDs: []string{}, Config: json.RawMessage(`{}`), Version: 9}},
-		{"shared", events.KindServerShared, `{"serverName":"s1","config":` + cfg + `,"version":1}`, "", 9,
-			events.Event{ServerName: "s1", Config: json.RawMessage(cfg), Version: 1}},
-		{"unshared", events.KindServerUnshared,
+			events.Event{ServerName: "s1", AllowedUserIDs: []string{}, Config: json.RawMessage(`{}`), Version: 9},
+		},
+		{
+			"shared", events.KindServerShared, `{"serverName":"s1","config":` + cfg + `,"version":1}`, "", 9,
+			events.Event{ServerName: "s1", Config: json.RawMessage(cfg), Version: 1},
+		},
+		{
+			"unshared", events.KindServerUnshared,
 			`{"serverName":"s1","allowedUserIds":["u2","u1"],"config":{"a":1}}`, "", 9,
-			events.Event{ServerName: "s1", AllowedUserIDs: []string{"u1", "u2"},
-				Config: json.RawMessage(`{"a":1}`), Version: 9}},
-		{"deleted ignores config", events.KindServerDeleted, `{"serverName":"s1","config":null}`, "", 4,
-			events.Event{ServerName: "s1", Version: 4}},
-		{"names round-trip exactly", events.KindServerCreated,
+			events.Event{
+				ServerName: "s1", AllowedUserIDs: []string{"u1", "u2"},
+				Config: json.RawMessage(`{"a":1}`), Version: 9,
+			},
+		},
+		{
+			"deleted ignores config", events.KindServerDeleted, `{"serverName":"s1","config":null}`, "", 4,
+			events.Event{ServerName: "s1", Version: 4},
+		},
+		{
+			"names round-trip exactly", events.KindServerCreated,
 			`{"serverName":" a:b*{c} d ","userId":"名前 🚀\u00e9\ud83d\ude80\/\"\\","config":{}}`, "", 1,
-			events.Event{ServerName: " a:b*{c} d ", UserID: "名前 🚀é🚀/\"\\",
-				Config: json.RawMessage(`{}`), Version: 1}},
-		{"ids of 256 bytes", events.KindServerAccess,
+			events.Event{
+				ServerName: " a:b*{c} d ", UserID: "名前 🚀é🚀/\"\\",
+				Config: json.RawMessage(`{}`), Version: 1,
+			},
+		},
+		{
+			"ids of 256 bytes", events.KindServerAccess,
 			`{"serverName":"` + long + `","allowedUserIds":["` + long + `"],"config":{}}`, "", 1,
-			events.Event{ServerName: long, AllowedUserIDs: []string{long}, Config: json.RawMessage(`{}`), Version: 1}},
+			events.Event{ServerName: long, AllowedUserIDs: []string{long}, Config: json.RawMessage(`{}`), Version: 1},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -124,7 +124,7 @@ func checkEvent(t *testing.T, subject string, ev events.Event) {
 		require.Equal(t, byte('{'), ev.Config[0], "config is an object")
 		var compact bytes.Buffer
 		require.NoError(t, json.Compact(&compact, ev.Config))
-		require.Equal(t, string(compact.Bytes()), string(ev.Config), "config is compact")
+		require.Equal(t, compact.String(), string(ev.Config), "config is compact")
 	default:
 		require.Empty(t, ev.Config)
 	}

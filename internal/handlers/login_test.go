@@ -22,8 +22,10 @@ func TestIntegrationLoginLoadsExactValues(t *testing.T) {
 	updated := time.UnixMilli(1_760_000_000_123)
 	alice := e.user("alice", "USER", "")
 	bob := e.user("bob", "USER", "")
-	gh := e.server("github", map[string]any{"type": "streamable-http", "url": "https://gh.example.test/mcp",
-		"headers": map[string]any{"X-Team": "a"}, "args": []any{"--x", 2}}, updated)
+	gh := e.server("github", map[string]any{
+		"type": "streamable-http", "url": "https://gh.example.test/mcp",
+		"headers": map[string]any{"X-Team": "a"}, "args": []any{"--x", 2},
+	}, updated)
 	jira := e.server("jira", map[string]any{"type": "sse", "url": "https://jira.example.test"}, updated)
 	e.grantUser(gh, alice)
 	e.grantUser(jira, bob)

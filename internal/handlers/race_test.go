@@ -149,8 +149,10 @@ func TestIntegrationStaleGrantAfterLostLockIsRepaired(t *testing.T) {
 	rdb, k := e.rdb, w.reg.Keys()
 	// Worker A holds the lock and applies access v1 granting bob...
 	require.NoError(t, rdb.Set(e.ctx, k.ServerLock("jira"), "tokenA", time.Minute).Err())
-	resA, err := w.reg.ApplyChange(e.ctx, "tokenA", registry.Change{Server: "jira", Version: 1,
-		Config: cfg("https://j"), SetsAccess: true, Allowed: []string{"bob"}})
+	resA, err := w.reg.ApplyChange(e.ctx, "tokenA", registry.Change{
+		Server: "jira", Version: 1,
+		Config: cfg("https://j"), SetsAccess: true, Allowed: []string{"bob"},
+	})
 	require.NoError(t, err)
 	// ...stalls past its lock's expiry, while worker B applies v2 (nobody) completely.
 	require.NoError(t, rdb.Del(e.ctx, k.ServerLock("jira")).Err())
@@ -170,7 +172,6 @@ func TestIntegrationStaleGrantAfterLostLockIsRepaired(t *testing.T) {
 
 // hookedNoServers is noServers with a hook run during the MongoDB read.
 type hookedNoServers struct {
-	noServers
 	during func()
 }
 

@@ -23,16 +23,16 @@ type world struct {
 
 func (e *env) mainWorld() world { return world{e: e, reg: e.reg, flows: e.flows} }
 
-func (e *env) newWorld(name string) world { return e.newWorldWith(name, e.source) }
-
-// newWorldWith is newWorld with a ServerSource of the test's choosing.
+// newWorldWith returns a world whose logins read source.
 func (e *env) newWorldWith(name string, source handlers.ServerSource) world {
 	cfg := registry.DefaultConfig()
 	cfg.KeyPrefix = e.prefix + name + ":" // under the test's prefix, so cleanup finds it
 	reg := registry.New(e.rdb, cfg)
 	locks := lockstatus.New(e.rdb, lockstatus.Config{TTL: 2 * time.Second, WaitTries: 100, RetryDelay: 20 * time.Millisecond})
-	flows := handlers.Map(handlers.Params{Registry: reg, Locks: locks, Source: source,
-		Config: handlers.Config{LoginRetryDelay: 20 * time.Millisecond}})
+	flows := handlers.Map(handlers.Params{
+		Registry: reg, Locks: locks, Source: source,
+		Config: handlers.Config{LoginRetryDelay: 20 * time.Millisecond},
+	})
 	return world{e: e, reg: reg, flows: flows}
 }
 

@@ -39,8 +39,10 @@ func NewServerFlow(kind events.Kind, reg *registry.Registry, locks *lockstatus.L
 // serverFlows returns the handlers of the server.* kinds.
 func serverFlows(reg *registry.Registry, locks *lockstatus.Locker) map[events.Kind]events.Handler {
 	m := map[events.Kind]events.Handler{}
-	for _, k := range []events.Kind{events.KindServerCreated, events.KindServerUpdated, events.KindServerAccess,
-		events.KindServerShared, events.KindServerUnshared, events.KindServerDeleted} {
+	for _, k := range []events.Kind{
+		events.KindServerCreated, events.KindServerUpdated, events.KindServerAccess,
+		events.KindServerShared, events.KindServerUnshared, events.KindServerDeleted,
+	} {
 		m[k] = NewServerFlow(k, reg, locks)
 	}
 	return m

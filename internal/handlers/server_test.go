@@ -184,8 +184,10 @@ func TestIntegrationDeleteIsFinal(t *testing.T) {
 	w.must(deleted("p", 20))
 	w.must(deleted("pub", 20))
 	assert.Empty(t, w.view(a).Effective)
-	for _, ev := range []events.Event{updated("p", cfg("https://x"), 15), access("p", cfg("https://x"), 15, a),
-		shared("p", cfg("https://x"), 19), unshared("pub", cfg("https://x"), 19, a), created("p", a, cfg("https://x"), 5)} {
+	for _, ev := range []events.Event{
+		updated("p", cfg("https://x"), 15), access("p", cfg("https://x"), 15, a),
+		shared("p", cfg("https://x"), 19), unshared("pub", cfg("https://x"), 19, a), created("p", a, cfg("https://x"), 5),
+	} {
 		w.must(ev)
 	}
 	assert.Empty(t, w.view(a).Effective, "older events do not bring it back")

@@ -2,9 +2,9 @@ package handlers
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/mcp-registry/worker/internal/events"
-	"time"
 
 	"github.com/mcp-registry/worker/internal/registry"
 	"github.com/mcp-registry/worker/internal/serverdb"

@@ -105,8 +105,10 @@ func TestIntegrationApplyChangeNewerOnly(t *testing.T) {
 	changedAt := res.Record.AccessChangedAtMs
 
 	// Config is newer already; scope and access are older: only they apply.
-	res = applyChange(t, reg, registry.Change{Version: 5, Config: json.RawMessage(`{"v":5}`), Scope: registry.ScopePublic,
-		SetsAccess: true, Allowed: []string{"b", "c"}})
+	res = applyChange(t, reg, registry.Change{
+		Version: 5, Config: json.RawMessage(`{"v":5}`), Scope: registry.ScopePublic,
+		SetsAccess: true, Allowed: []string{"b", "c"},
+	})
 	assert.Equal(t, registry.AspectAccess|registry.AspectScope, res.Pending)
 	assert.JSONEq(t, `{"v":10}`, string(res.Record.Config))
 	assert.EqualValues(t, 10, res.Record.ConfigVersion)
@@ -123,8 +125,10 @@ func TestIntegrationApplyChangeNewerOnly(t *testing.T) {
 
 	// A duplicate (same version) and a stale event change nothing.
 	for _, v := range []int64{5, 4} {
-		res = applyChange(t, reg, registry.Change{Version: v, Config: json.RawMessage(`{"v":0}`), Scope: registry.ScopeDeleted,
-			SetsAccess: true, Allowed: []string{"z"}})
+		res = applyChange(t, reg, registry.Change{
+			Version: v, Config: json.RawMessage(`{"v":0}`), Scope: registry.ScopeDeleted,
+			SetsAccess: true, Allowed: []string{"z"},
+		})
 		assert.Zero(t, res.Pending, "version %d", v)
 		assert.EqualValues(t, 3, res.Record.Rev, "version %d", v)
 		assert.Equal(t, registry.ScopePublic, res.Record.Scope)
@@ -202,8 +206,10 @@ func TestIntegrationApplyChangeFenced(t *testing.T) {
 			if lock != "" {
 				holdLock(t, c, k.ServerLock("srv"), lock)
 			}
-			_, err := reg.ApplyChange(t.Context(), "tok", registry.Change{Server: "srv", Version: 1,
-				Config: json.RawMessage(`{}`), Scope: registry.ScopePublic, SetsAccess: true, Allowed: []string{"a"}})
+			_, err := reg.ApplyChange(t.Context(), "tok", registry.Change{
+				Server: "srv", Version: 1,
+				Config: json.RawMessage(`{}`), Scope: registry.ScopePublic, SetsAccess: true, Allowed: []string{"a"},
+			})
 			require.ErrorIs(t, err, registry.ErrFenced)
 			assert.False(t, exists(t, c, k.ServerRecord("srv")))
 			assert.False(t, exists(t, c, k.ServerAllowed("srv")))

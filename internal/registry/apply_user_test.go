@@ -168,8 +168,10 @@ func TestIntegrationApplyToUsersReverseIndex(t *testing.T) {
 			if op == registry.OpSet {
 				wantNotCached = registry.ResultApplied
 			}
-			assert.Equal(t, []registry.UserResult{registry.ResultApplied, registry.ResultPending, wantNotCached,
-				registry.ResultStale, registry.ResultNotLoaded}, res)
+			assert.Equal(t, []registry.UserResult{
+				registry.ResultApplied, registry.ResultPending, wantNotCached,
+				registry.ResultStale, registry.ResultNotLoaded,
+			}, res)
 			holders := members(t, c, k.ServerCachedBy("srv"))
 			slices.Sort(holders)
 			switch op {

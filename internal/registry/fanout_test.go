@@ -107,8 +107,10 @@ func TestIntegrationClaimServers(t *testing.T) {
 	reg, c := newRegistry(t)
 	k := reg.Keys()
 	holdLock(t, c, k.ServerLock("known"), "tok")
-	_, err := reg.ApplyChange(t.Context(), "tok", registry.Change{Server: "known", Version: 4, Scope: registry.ScopePrivate,
-		SetsAccess: true, Allowed: []string{"u1"}})
+	_, err := reg.ApplyChange(t.Context(), "tok", registry.Change{
+		Server: "known", Version: 4, Scope: registry.ScopePrivate,
+		SetsAccess: true, Allowed: []string{"u1"},
+	})
 	require.NoError(t, err)
 
 	states, err := reg.ClaimServers(t.Context(), "u1", []registry.Claim{{Name: "known", DBID: "id1"}, {Name: "new"}})

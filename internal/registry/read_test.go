@@ -38,8 +38,10 @@ func TestIntegrationUser(t *testing.T) {
 	assert.True(t, v.Loaded)
 	assert.Greater(t, v.ExpiresInMs, (testCacheTTL - time.Minute).Milliseconds())
 	assert.LessOrEqual(t, v.ExpiresInMs, testCacheTTL.Milliseconds())
-	assert.Equal(t, map[string]json.RawMessage{"all": json.RawMessage(`"p-all"`), "user": json.RawMessage(`"p-user"`),
-		"private": json.RawMessage(`"p-private"`)}, v.Private)
+	assert.Equal(t, map[string]json.RawMessage{
+		"all": json.RawMessage(`"p-all"`), "user": json.RawMessage(`"p-user"`),
+		"private": json.RawMessage(`"p-private"`),
+	}, v.Private)
 	assert.Equal(t, map[string]registry.EffectiveEntry{
 		"all":     {Tier: registry.TierApp, Config: json.RawMessage(`"app-all"`)},
 		"user":    {Tier: registry.TierUser, Config: json.RawMessage(`"user-user"`)},

@@ -55,8 +55,10 @@ type Record struct {
 // Version is the newest version applied to any aspect of the server.
 func (r Record) Version() int64 { return max(r.ConfigVersion, r.AccessVersion, r.ScopeVersion) }
 
-var recordFields = []string{fieldScope, fieldTier, fieldConfig, fieldConfigVersion,
-	fieldAccessVersion, fieldScopeVersion, fieldRev, fieldDBID, fieldAccessChanged, fieldFanout}
+var recordFields = []string{
+	fieldScope, fieldTier, fieldConfig, fieldConfigVersion,
+	fieldAccessVersion, fieldScopeVersion, fieldRev, fieldDBID, fieldAccessChanged, fieldFanout,
+}
 
 // parseRecord reads the HMGET reply for recordFields.
 func parseRecord(name string, vals []any) Record {

@@ -19,8 +19,10 @@ func TestValue(t *testing.T) {
 		at     int64
 		want   string
 	}{
-		{"fields kept and dbId added", `{"type":"stdio","command":"npx","args":["-y","x"],"env":{"A":"1"}}`, "65f0c0ffee", 1700000000123,
-			`{"args":["-y","x"],"command":"npx","dbId":"65f0c0ffee","env":{"A":"1"},"lastUpdatedAt":1700000000123,"type":"stdio"}`},
+		{
+			"fields kept and dbId added", `{"type":"stdio","command":"npx","args":["-y","x"],"env":{"A":"1"}}`, "65f0c0ffee", 1700000000123,
+			`{"args":["-y","x"],"command":"npx","dbId":"65f0c0ffee","env":{"A":"1"},"lastUpdatedAt":1700000000123,"type":"stdio"}`,
+		},
 		{"dbId omitted when unknown", `{"url":"http://x"}`, "", 5, `{"lastUpdatedAt":5,"url":"http://x"}`},
 		{"config dbId dropped when unknown", `{"dbId":"forged","url":"u"}`, "", 5, `{"lastUpdatedAt":5,"url":"u"}`},
 		{"config dbId overridden", `{"dbId":"forged","url":"u"}`, "real", 5, `{"dbId":"real","lastUpdatedAt":5,"url":"u"}`},

@@ -81,8 +81,10 @@ func TestIntegrationAccessibleServers(t *testing.T) {
 			u := e.user("USER", "")
 			for name, bits := range map[string]any{"double": 3.0, "long": int64(1), "long-edit": int64(2), "string": "1"} {
 				e.insert("aclentries", bson.D{
-					{Key: "principalType", Value: "user"}, {Key: "principalId", Value: u},
-					{Key: "resourceType", Value: "mcpServer"}, {Key: "resourceId", Value: e.server(name)},
+					{Key: "principalType", Value: "user"},
+					{Key: "principalId", Value: u},
+					{Key: "resourceType", Value: "mcpServer"},
+					{Key: "resourceId", Value: e.server(name)},
 					{Key: "permBits", Value: bits},
 				})
 			}
@@ -93,8 +95,10 @@ func TestIntegrationAccessibleServers(t *testing.T) {
 			s := e.server("s")
 			for _, rt := range []string{"agent", "promptGroup", "MCPServer", ""} {
 				e.insert("aclentries", bson.D{
-					{Key: "principalType", Value: "user"}, {Key: "principalId", Value: u},
-					{Key: "resourceType", Value: rt}, {Key: "resourceId", Value: s},
+					{Key: "principalType", Value: "user"},
+					{Key: "principalId", Value: u},
+					{Key: "resourceType", Value: rt},
+					{Key: "resourceId", Value: s},
 					{Key: "permBits", Value: int32(15)},
 				})
 			}
@@ -110,8 +114,10 @@ func TestIntegrationAccessibleServers(t *testing.T) {
 			e.grantRole(e.server("their-role"), "ADMIN", view)
 			// a principalId that is my id as a string, not an ObjectId, is not me
 			e.insert("aclentries", bson.D{
-				{Key: "principalType", Value: "user"}, {Key: "principalId", Value: me.Hex()},
-				{Key: "resourceType", Value: "mcpServer"}, {Key: "resourceId", Value: e.server("hex-string-principal")},
+				{Key: "principalType", Value: "user"},
+				{Key: "principalId", Value: me.Hex()},
+				{Key: "resourceType", Value: "mcpServer"},
+				{Key: "resourceId", Value: e.server("hex-string-principal")},
 				{Key: "permBits", Value: int32(1)},
 			})
 			// a group grant naming my user id is not a user grant

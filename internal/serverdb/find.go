@@ -24,7 +24,7 @@ func findIDs(ctx context.Context, coll *mongo.Collection, filter any, opts *opti
 	if err != nil {
 		return nil, err
 	}
-	defer cur.Close(ctx)
+	defer func() { _ = cur.Close(ctx) }()
 	var ids []bson.RawValue
 	seen := make(map[string]struct{})
 	for cur.Next(ctx) {

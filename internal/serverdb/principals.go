@@ -26,11 +26,6 @@ type userDoc struct {
 	IDOnTheSource bson.RawValue `bson:"idOnTheSource"`
 }
 
-// idDoc is a projection of _id only.
-type idDoc struct {
-	ID bson.RawValue `bson:"_id"`
-}
-
 // principals resolves userID's principals: query 1 (users, skipped when
 // userID is not an ObjectId hex) and query 2 (groups).
 func (s *Store) principals(ctx context.Context, userID string) (principals, error) {

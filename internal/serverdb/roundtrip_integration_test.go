@@ -76,8 +76,10 @@ func TestIntegrationServerValues(t *testing.T) {
 		}
 		updated := time.UnixMilli(1_712_345_678_901)
 		e.insert("mcpservers", bson.D{
-			{Key: "_id", Value: id}, {Key: "serverName", Value: "s"},
-			{Key: "config", Value: cfg}, {Key: "updatedAt", Value: updated},
+			{Key: "_id", Value: id},
+			{Key: "serverName", Value: "s"},
+			{Key: "config", Value: cfg},
+			{Key: "updatedAt", Value: updated},
 		})
 		e.grantUser(id, u, devstack.PermView)
 
@@ -125,8 +127,10 @@ func TestIntegrationServerValues(t *testing.T) {
 		require.NoError(t, err)
 		notObject := bson.NewObjectID()
 		e.insert("mcpservers", bson.D{
-			{Key: "_id", Value: notObject}, {Key: "serverName", Value: "odd"},
-			{Key: "config", Value: "a string"}, {Key: "updatedAt", Value: "yesterday"},
+			{Key: "_id", Value: notObject},
+			{Key: "serverName", Value: "odd"},
+			{Key: "config", Value: "a string"},
+			{Key: "updatedAt", Value: "yesterday"},
 		})
 		e.grantUser(id, u, devstack.PermView)
 		e.grantUser(notObject, u, devstack.PermView)

@@ -89,10 +89,19 @@ func TestIntegrationRoundTrips(t *testing.T) {
 				servers = append(servers, bson.D{{Key: "_id", Value: s}, {Key: "serverName", Value: fmt.Sprintf("s%03d", i)}})
 				groups = append(groups, bson.D{{Key: "_id", Value: g}, {Key: "memberIds", Value: bson.A{"src"}}})
 				acl = append(acl,
-					bson.D{{Key: "principalType", Value: "group"}, {Key: "principalId", Value: g},
-						{Key: "resourceType", Value: "mcpServer"}, {Key: "resourceId", Value: s}, {Key: "permBits", Value: int32(1)}},
-					bson.D{{Key: "principalType", Value: "public"},
-						{Key: "resourceType", Value: "mcpServer"}, {Key: "resourceId", Value: s}, {Key: "permBits", Value: int32(1)}})
+					bson.D{
+						{Key: "principalType", Value: "group"},
+						{Key: "principalId", Value: g},
+						{Key: "resourceType", Value: "mcpServer"},
+						{Key: "resourceId", Value: s},
+						{Key: "permBits", Value: int32(1)},
+					},
+					bson.D{
+						{Key: "principalType", Value: "public"},
+						{Key: "resourceType", Value: "mcpServer"},
+						{Key: "resourceId", Value: s},
+						{Key: "permBits", Value: int32(1)},
+					})
 			}
 			for coll, docs := range map[string][]any{"mcpservers": servers, "groups": groups, "aclentries": acl} {
 				_, err := e.db.Collection(coll).InsertMany(e.ctx, docs)

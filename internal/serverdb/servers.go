@@ -30,7 +30,7 @@ func (s *Store) servers(ctx context.Context, ids []bson.RawValue) ([]Server, err
 	if err != nil {
 		return nil, fmt.Errorf("find servers: %w", err)
 	}
-	defer cur.Close(ctx)
+	defer func() { _ = cur.Close(ctx) }()
 	byName := make(map[string]Server, len(ids))
 	for cur.Next(ctx) {
 		var d serverDoc

@@ -61,7 +61,7 @@ func deleteByPrefix(prefix string) {
 		return
 	}
 	rdb := redis.NewClient(opts)
-	defer rdb.Close()
+	defer func() { _ = rdb.Close() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	iter := rdb.Scan(ctx, 0, escapeGlob(prefix)+"*", 1000).Iterator()

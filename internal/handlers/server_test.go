@@ -307,3 +307,26 @@ func sorted(s []string) []string {
 	sortStrings(out)
 	return out
 }
+
+// A long flow of one server (its lock held) neither blocks another server's
+// events nor pins a consumer slot for long: the same server's next event is
+// handed back as busy after the bounded lock wait.
+func TestIntegrationOneServerDoesNotBlockAnother(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	w := e.mainWorld()
+	u := e.user("", "USER", "")
+	w.login(u)
+	// A fan-out of "big" is in progress elsewhere: its lock is held.
+	require.NoError(t, e.rdb.Set(e.ctx, w.reg.Keys().ServerLock("big"), "other-worker", time.Minute).Err())
+
+	start := time.Now()
+	require.NoError(t, w.flows[events.KindServerAccess].Handle(e.ctx, access("small", cfg("https://small"), 1, u)))
+	assert.Less(t, time.Since(start), time.Second, "another server's event runs at once")
+	assert.NotNil(t, w.private(u, "small"))
+
+	err := w.flows[events.KindServerAccess].Handle(e.ctx, access("big", cfg("https://big"), 1, u))
+	var busy *events.BusyError
+	require.ErrorAs(t, err, &busy, "the same server's event is handed back, not blocked")
+	assert.Nil(t, w.private(u, "big"))
+}

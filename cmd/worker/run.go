@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/dig"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
@@ -25,6 +26,7 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string) 
 		return usageError("run", "%v", err)
 	}
 	defer func() { _ = log.Sync() }()
+	redis.SetLogger(&redisLogger{log: log.Named("redis")}) // process-wide: go-redis has one logger
 	log.Info("Starting worker", cfg.Fields()...)
 
 	app := fx.New(appOptions(cfg, log))

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcp-registry/worker/internal/testenv"
 )
 
 func TestWaitReady(t *testing.T) {
@@ -39,7 +41,7 @@ func TestWaitReady(t *testing.T) {
 	})
 	t.Run("nothing listens", func(t *testing.T) {
 		t.Parallel()
-		err := waitReady(context.Background(), "http://"+freeAddr(t)+"/readyz", 500*time.Millisecond, nil)
+		err := waitReady(context.Background(), "http://"+testenv.FreeAddr(t)+"/readyz", 500*time.Millisecond, nil)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "connection refused")
 	})
@@ -47,14 +49,14 @@ func TestWaitReady(t *testing.T) {
 		t.Parallel()
 		exited := make(chan struct{})
 		close(exited)
-		err := waitReady(context.Background(), "http://"+freeAddr(t)+"/readyz", time.Minute, exited)
+		err := waitReady(context.Background(), "http://"+testenv.FreeAddr(t)+"/readyz", time.Minute, exited)
 		assert.ErrorIs(t, err, errWorkerExited)
 	})
 	t.Run("cancelled", func(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		err := waitReady(ctx, "http://"+freeAddr(t)+"/readyz", time.Minute, nil)
+		err := waitReady(ctx, "http://"+testenv.FreeAddr(t)+"/readyz", time.Minute, nil)
 		assert.ErrorIs(t, err, context.Canceled)
 	})
 }

@@ -23,7 +23,7 @@ import (
 func TestIntegrationRunWithFakeWorker(t *testing.T) {
 	t.Setenv(fakeWorkerEnv, "serve") // inherited by the child: not parallel
 	args := stackArgs(t)
-	ops := freeAddr(t)
+	ops := testenv.FreeAddr(t)
 	args = append(args, "--worker", os.Args[0], "--ops-addr", ops)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -50,12 +50,12 @@ func TestIntegrationRunWithFakeWorker(t *testing.T) {
 	}
 	assert.Regexp(t, `inspect user [0-9a-f]{24}\n`, stdout)
 	assert.NotContains(t, stdout, "demo-secret-do-not-log")
-	assertFree(t, ops)
+	testenv.AssertFree(t, ops)
 }
 
 func TestIntegrationRunWorkerExitsEarly(t *testing.T) {
 	t.Setenv(fakeWorkerEnv, "exit3")
-	args := append(stackArgs(t), "--worker", os.Args[0], "--ops-addr", freeAddr(t))
+	args := append(stackArgs(t), "--worker", os.Args[0], "--ops-addr", testenv.FreeAddr(t))
 	var out, errOut syncBuffer
 	code := run(context.Background(), args, &out, &errOut)
 	assert.Equal(t, 1, code)
@@ -132,23 +132,5 @@ func TestIntegrationDemoEventsMissingResult(t *testing.T) {
 // stackArgs points devstack at free ports and a temp data dir.
 func stackArgs(t *testing.T) []string {
 	t.Helper()
-	return []string{"--data-dir", t.TempDir(), "--nats-addr", freeAddr(t), "--redis-addr", freeAddr(t), "--mongo-addr", freeAddr(t)}
-}
-
-// freeAddr returns a loopback address nothing listens on right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
-func assertFree(t *testing.T, addr string) {
-	t.Helper()
-	l, err := net.Listen("tcp", addr)
-	if assert.NoError(t, err, "%s is free again", addr) {
-		_ = l.Close()
-	}
+	return []string{"--data-dir", t.TempDir(), "--nats-addr", testenv.FreeAddr(t), "--redis-addr", testenv.FreeAddr(t), "--mongo-addr", testenv.FreeAddr(t)}
 }

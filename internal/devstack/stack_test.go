@@ -15,11 +15,12 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/mcp-registry/worker/internal/devstack"
+	"github.com/mcp-registry/worker/internal/testenv"
 )
 
 func TestIntegrationStackStartsAndStopsCleanly(t *testing.T) {
 	t.Parallel()
-	o := devstack.Options{Dir: t.TempDir(), NATSAddr: freeAddr(t), RedisAddr: freeAddr(t), MongoAddr: freeAddr(t)}
+	o := devstack.Options{Dir: t.TempDir(), NATSAddr: testenv.FreeAddr(t), RedisAddr: testenv.FreeAddr(t), MongoAddr: testenv.FreeAddr(t)}
 	s, err := devstack.Start(o)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -51,7 +52,7 @@ func TestIntegrationStackStartsAndStopsCleanly(t *testing.T) {
 	s.Close()
 	s.Close() // idempotent
 	for _, addr := range []string{o.NATSAddr, o.RedisAddr, o.MongoAddr} {
-		assertFree(t, addr)
+		testenv.AssertFree(t, addr)
 	}
 }
 
@@ -63,7 +64,7 @@ func TestIntegrationStackBusyAddressFailsAndCleansUp(t *testing.T) {
 			l, err := net.Listen("tcp", "127.0.0.1:0")
 			require.NoError(t, err)
 			defer l.Close()
-			addrs := map[string]string{"nats": freeAddr(t), "redis": freeAddr(t), "mongo": freeAddr(t)}
+			addrs := map[string]string{"nats": testenv.FreeAddr(t), "redis": testenv.FreeAddr(t), "mongo": testenv.FreeAddr(t)}
 			addrs[busy] = l.Addr().String()
 
 			done := make(chan error, 1)
@@ -86,7 +87,7 @@ func TestIntegrationStackBusyAddressFailsAndCleansUp(t *testing.T) {
 			assert.NotContains(t, err.Error(), "\n", "one line")
 			for name, addr := range addrs {
 				if name != busy {
-					assertFree(t, addr)
+					testenv.AssertFree(t, addr)
 				}
 			}
 		})
@@ -97,22 +98,4 @@ func TestStartNeedsDir(t *testing.T) {
 	t.Parallel()
 	_, err := devstack.Start(devstack.Options{})
 	require.Error(t, err)
-}
-
-// freeAddr returns a loopback address nothing listens on right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
-func assertFree(t *testing.T, addr string) {
-	t.Helper()
-	l, err := net.Listen("tcp", addr)
-	if assert.NoError(t, err, "%s is free again", addr) {
-		_ = l.Close()
-	}
 }

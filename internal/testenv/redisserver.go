@@ -28,13 +28,10 @@ func StartRedisServer(t testing.TB) (*RedisServer, *redis.Client) {
 	if err != nil {
 		unavailable(t, "redis-server binary: "+err.Error())
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	s := &RedisServer{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), port: port, dir: t.TempDir()}
+	addr := FreeAddr(t)
+	_, portText, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portText)
+	s := &RedisServer{Addr: addr, port: port, dir: t.TempDir()}
 	if err := s.start(bin); err != nil {
 		t.Fatalf("start redis-server: %v", err)
 	}

@@ -44,7 +44,7 @@ func newEnv(t *testing.T, cfg Config) *env {
 }
 
 func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -107,7 +107,7 @@ func (e *env) waitSettled() *jetstream.ConsumerInfo {
 	require.Eventually(e.t, func() bool {
 		info = e.consumerInfo()
 		return info.NumAckPending == 0 && info.NumPending == 0
-	}, 10*time.Second, 20*time.Millisecond)
+	}, 30*time.Second, 20*time.Millisecond)
 	return info
 }
 
@@ -126,7 +126,7 @@ func (e *env) waitDeadLetters(n int) []DeadLetter {
 	require.Eventually(e.t, func() bool {
 		dls = e.deadLetters()
 		return len(dls) >= n
-	}, 10*time.Second, 20*time.Millisecond)
+	}, 30*time.Second, 20*time.Millisecond)
 	require.Len(e.t, dls, n)
 	return dls
 }
@@ -164,7 +164,7 @@ func (r *recorder) seen() []call {
 
 func (r *recorder) waitCalls(t *testing.T, n int) []call {
 	t.Helper()
-	require.Eventually(t, func() bool { return len(r.seen()) >= n }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(r.seen()) >= n }, 30*time.Second, 10*time.Millisecond)
 	return r.seen()
 }
 

@@ -43,6 +43,7 @@ func appOptions(cfg Config, log *zap.Logger) fx.Option {
 			func(nc *nats.Conn) (jetstream.JetStream, error) { return jetstream.New(nc) },
 			newMetricsRegistry,
 			func(s *serverdb.Store) handlers.ServerSource { return s },
+			func(s *serverdb.Store) handlers.ServerIDs { return s },
 			Config.eventsConfig,
 			Config.registryConfig,
 			Config.lockConfig,
@@ -107,6 +108,7 @@ type lifecycle struct {
 	Config   Config
 	Log      *zap.Logger
 	Redis    redis.UniversalClient
+	Registry *registry.Registry
 	Mongo    *mongo.Client
 	NATS     *nats.Conn
 	JS       jetstream.JetStream
@@ -128,6 +130,9 @@ func registerLifecycle(l lifecycle) {
 		OnStart: func(ctx context.Context) error {
 			if err := pingRedis(ctx, l.Redis); err != nil {
 				return err
+			}
+			if err := l.Registry.EnsureLayout(ctx); err != nil {
+				return fmt.Errorf("redis: %w", err)
 			}
 			return pingMongo(ctx, l.Mongo, l.Config.MongoURI)
 		},

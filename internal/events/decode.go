@@ -70,7 +70,11 @@ func (d Decoder) decode(kind Kind, data []byte, msgID string, streamSeq uint64) 
 	}
 	want := fieldsOf(kind)
 	var p rawPayload
-	if err := p.scan(data, want|fieldVersion|fieldEventID|fieldOccurredAt); err != nil {
+	optional := fieldVersion | fieldEventID | fieldOccurredAt
+	if kind.IsServer() {
+		optional |= serverOptional
+	}
+	if err := p.scan(data, want|optional); err != nil {
 		return Event{}, err
 	}
 	ev := Event{Kind: kind, StreamSeq: streamSeq}
@@ -84,7 +88,7 @@ func (d Decoder) decode(kind Kind, data []byte, msgID string, streamSeq uint64) 
 }
 
 // field is a set of payload fields, one bit each.
-type field uint8
+type field uint16
 
 const (
 	fieldUserID field = 1 << iota
@@ -94,7 +98,12 @@ const (
 	fieldVersion
 	fieldEventID
 	fieldOccurredAt
+	fieldDBID
+	fieldUpdatedAt
 )
+
+// serverOptional are the optional fields of every server.* kind.
+const serverOptional = fieldDBID | fieldUpdatedAt
 
 // fieldNames are the payload keys, in the order fields are checked.
 var fieldNames = [...]struct {
@@ -108,6 +117,8 @@ var fieldNames = [...]struct {
 	{fieldVersion, "version"},
 	{fieldEventID, "eventId"},
 	{fieldOccurredAt, "occurredAt"},
+	{fieldDBID, "dbId"},
+	{fieldUpdatedAt, "updatedAt"},
 }
 
 func fieldByName(key string) field {
@@ -125,7 +136,7 @@ func (f field) String() string {
 			return fn.name
 		}
 	}
-	return fmt.Sprintf("field(%d)", uint8(f))
+	return fmt.Sprintf("field(%d)", uint16(f))
 }
 
 // fieldsOf returns the fields kind k requires; it reads no others besides
@@ -149,11 +160,11 @@ func fieldsOf(k Kind) field {
 // rawPayload holds the raw JSON value of each field read, by field bit.
 type rawPayload struct {
 	seen field
-	raw  [7][]byte
+	raw  [9][]byte
 }
 
 // slot returns where the raw value of the single field f is kept.
-func (p *rawPayload) slot(f field) *[]byte { return &p.raw[bits.TrailingZeros8(uint8(f))] }
+func (p *rawPayload) slot(f field) *[]byte { return &p.raw[bits.TrailingZeros16(uint16(f))] }
 
 // get returns the raw value of f and whether it is present and not null.
 func (p *rawPayload) get(f field) ([]byte, bool) {
@@ -277,6 +288,16 @@ func (p *rawPayload) fillCommon(ev *Event, msgID string, streamSeq uint64) error
 	}
 	if raw, ok := p.get(fieldOccurredAt); ok {
 		if ev.OccurredAt, err = parseTime("occurredAt", raw); err != nil {
+			return err
+		}
+	}
+	if raw, ok := p.get(fieldDBID); ok {
+		if ev.DBID, err = parseID("dbId", raw); err != nil {
+			return err
+		}
+	}
+	if raw, ok := p.get(fieldUpdatedAt); ok {
+		if ev.UpdatedAtMs, err = parseVersion("updatedAt", raw); err != nil {
 			return err
 		}
 	}

@@ -26,6 +26,12 @@ type Event struct {
 	// Version orders the changes of one server: the payload's version, or the
 	// JetStream stream sequence when the payload has none.
 	Version int64
+	// DBID is the server document's _id hex when the publisher sent it
+	// (server.* kinds; optional): the worker resolves it otherwise.
+	DBID string
+	// UpdatedAtMs is the config's last change in Unix ms when the publisher
+	// sent it (server.* kinds; optional, 0 when absent).
+	UpdatedAtMs int64
 
 	// Delivery facts, set by the consume loop.
 	StreamSeq uint64

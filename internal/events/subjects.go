@@ -82,3 +82,6 @@ func (s Subjects) KindOf(subject string) (Kind, bool) {
 	}
 	return Kind(rest), false
 }
+
+// IsServer reports whether k is one of the server.* kinds.
+func (k Kind) IsServer() bool { return strings.HasPrefix(string(k), "server.") }

@@ -2,141 +2,109 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/mcp-registry/worker/internal/registry"
 )
 
-// fanOut brings the tiers and the private registries in line with a server's
-// record after the aspects in pending changed, writing the canonical value
-// (record config + dbId + version) everywhere. It touches only the users the
-// change concerns (the reverse index and the allowed set, walked in chunks),
-// never the keyspace. It returns the tier the server is in now.
+// fanOut brings the tiers and the users' memberships in line with a server's
+// record after the aspects in res.Pending changed. The server's value lives
+// once in its record, so a config change or a delete touches no user at all;
+// only membership changes walk users, and only those that may change. It
+// returns the tier the server is in now and whether it drained the revoke set.
 //
-//   - public: in its tier (app or user, from the config); if the scope just
-//     changed, out of every private registry.
-//   - deleted: in no tier and, if the scope just changed, in no registry.
-//   - private (or no scope event yet): in no tier; when the allowed set is
-//     known and access or scope changed: granted to every allowed user who is
-//     loaded (or loading), revoked from every other user who has it; when only
-//     the config changed: replaced where cached (revoked where cached but no
-//     longer allowed).
-func fanOut(ctx context.Context, reg *registry.Registry, rec registry.Record, pending registry.Aspects) (registry.Tier, error) {
-	value, err := registry.Value(rec.Config, rec.DBID, rec.ConfigVersion)
-	if err != nil {
-		return "", fmt.Errorf("value of %q: %w", rec.Name, err)
-	}
-	scopeChanged := pending.Has(registry.AspectScope)
+//   - public: in its tier (app or user, from the config). Private memberships
+//     stay, shadowed by the tier (readers: a tier beats private); a demote
+//     settles them.
+//   - deleted: in no tier; its value is gone (apply_record), so no reader
+//     shows it; memberships lapse with their registries or are settled by a
+//     re-create.
+//   - private (or no scope event yet), when the allowed set is known and access
+//     or scope changed: granted to the users the allowed set gained (all of it
+//     after a scope change or an interrupted attempt) who are loaded or
+//     loading; revoked from every user of the revoke set and of the login-holder
+//     index who is not in the allowed set.
+func fanOut(ctx context.Context, reg *registry.Registry, res registry.ApplyResult) (registry.Tier, bool, error) {
+	rec := res.Record
+	scopeChanged := res.Pending.Has(registry.AspectScope)
 	switch rec.Scope {
 	case registry.ScopePublic:
 		tier := registry.TierFor(rec.Config)
-		if err := reg.PutTier(ctx, rec.Name, tier, value, rec.Rev); err != nil {
-			return "", err
-		}
-		if scopeChanged {
-			return tier, revokeCached(ctx, reg, rec, func(string, bool) bool { return true })
-		}
-		return tier, nil
+		return tier, false, reg.PutTier(ctx, rec.Name, tier, rec.Rev)
 	case registry.ScopeDeleted:
-		if err := reg.PutTier(ctx, rec.Name, "", nil, rec.Rev); err != nil {
-			return "", err
-		}
-		if scopeChanged {
-			return "", revokeCached(ctx, reg, rec, func(string, bool) bool { return true })
-		}
-		return "", nil
+		return "", false, reg.PutTier(ctx, rec.Name, "", rec.Rev)
 	}
 	if scopeChanged {
-		if err := reg.PutTier(ctx, rec.Name, "", nil, rec.Rev); err != nil {
-			return "", err
+		if err := reg.PutTier(ctx, rec.Name, "", rec.Rev); err != nil {
+			return "", false, err
 		}
 	}
-	accessKnown := rec.AccessVersion > 0
-	if accessKnown && (scopeChanged || pending.Has(registry.AspectAccess)) {
-		if err := grantAllowed(ctx, reg, rec, value); err != nil {
-			return "", err
-		}
-		return "", revokeCached(ctx, reg, rec, func(_ string, allowed bool) bool { return !allowed })
+	accessChanged := scopeChanged || res.Pending.Has(registry.AspectAccess)
+	if rec.AccessVersion == 0 || !accessChanged {
+		return "", false, nil
 	}
-	if pending.Has(registry.AspectConfig) || scopeChanged {
-		return "", updateCached(ctx, reg, rec, value, accessKnown)
+	if err := grant(ctx, reg, res); err != nil {
+		return "", false, err
 	}
-	return "", nil
+	if err := revoke(ctx, reg, rec); err != nil {
+		return "", false, err
+	}
+	return "", true, nil
 }
 
-// grantAllowed gives the server to every allowed user who is loaded or loading.
-func grantAllowed(ctx context.Context, reg *registry.Registry, rec registry.Record, value []byte) error {
+// grant gives the server to the users the allowed set gained, or to every
+// allowed user when the gain is not known exactly.
+func grant(ctx context.Context, reg *registry.Registry, res registry.ApplyResult) error {
+	rec := res.Record
+	exact := res.Diffed && !res.Pending.Has(registry.AspectScope) && !res.Unfinished.Has(registry.AspectAccess) &&
+		!res.Unfinished.Has(registry.AspectScope)
+	if exact {
+		for start := 0; start < len(res.Added); start += registry.FanoutChunk {
+			chunk := res.Added[start:min(start+registry.FanoutChunk, len(res.Added))]
+			if _, err := reg.ApplyToUsers(ctx, rec.Name, rec.Rev, registry.OpSet, chunk); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	return reg.EachMember(ctx, rec.Name, registry.SetAllowed, func(users []string) error {
-		_, err := reg.ApplyToUsers(ctx, rec.Name, rec.Rev, value, registry.OpSet, users)
+		_, err := reg.ApplyToUsers(ctx, rec.Name, rec.Rev, registry.OpSet, users)
 		return err
 	})
 }
 
-// revokeCached removes the server from every user in the reverse index for
-// whom revoke(user, allowed) holds, and prunes users who are no longer loaded.
-func revokeCached(ctx context.Context, reg *registry.Registry, rec registry.Record, revoke func(user string, allowed bool) bool) error {
-	return reg.EachMember(ctx, rec.Name, registry.SetCachedBy, func(users []string) error {
-		allowed, err := allowedAmong(ctx, reg, rec, users)
+// revoke takes the server from every user of the revoke set and the holder
+// index who is not in the allowed set, and prunes holders who no longer hold it.
+func revoke(ctx context.Context, reg *registry.Registry, rec registry.Record) error {
+	revokeOutsiders := func(users []string, prune bool) error {
+		allowed, err := reg.AllowedAmong(ctx, rec.Name, users)
 		if err != nil {
 			return err
 		}
 		var targets []string
 		for i, u := range users {
-			if revoke(u, allowed[i]) {
+			if !allowed[i] {
 				targets = append(targets, u)
 			}
 		}
-		results, err := reg.ApplyToUsers(ctx, rec.Name, rec.Rev, nil, registry.OpDelete, targets)
-		if err != nil {
+		results, err := reg.ApplyToUsers(ctx, rec.Name, rec.Rev, registry.OpDelete, targets)
+		if err != nil || !prune {
 			return err
 		}
-		return reg.PruneCachedBy(ctx, rec.Name, idle(targets, results))
-	})
-}
-
-// updateCached replaces the server's value where it is cached (and removes it
-// where it is cached but the allowed set no longer holds the user).
-func updateCached(ctx context.Context, reg *registry.Registry, rec registry.Record, value []byte, accessKnown bool) error {
-	return reg.EachMember(ctx, rec.Name, registry.SetCachedBy, func(users []string) error {
-		allowed, err := allowedAmong(ctx, reg, rec, users)
-		if err != nil {
-			return err
-		}
-		var keep, drop []string
-		for i, u := range users {
-			if !accessKnown || allowed[i] {
-				keep = append(keep, u)
-			} else {
-				drop = append(drop, u)
+		var gone []string
+		for i, r := range results {
+			if r != registry.ResultPending && r != registry.ResultStale {
+				gone = append(gone, targets[i])
 			}
 		}
-		kept, err := reg.ApplyToUsers(ctx, rec.Name, rec.Rev, value, registry.OpUpdate, keep)
-		if err != nil {
-			return err
-		}
-		dropped, err := reg.ApplyToUsers(ctx, rec.Name, rec.Rev, nil, registry.OpDelete, drop)
-		if err != nil {
-			return err
-		}
-		return reg.PruneCachedBy(ctx, rec.Name, append(idle(keep, kept), idle(drop, dropped)...))
+		return reg.PruneHolders(ctx, rec.Name, gone)
+	}
+	err := reg.EachMember(ctx, rec.Name, registry.SetRevoke, func(users []string) error {
+		return revokeOutsiders(users, false)
 	})
-}
-
-// allowedAmong asks the allowed set only when the record has one.
-func allowedAmong(ctx context.Context, reg *registry.Registry, rec registry.Record, users []string) ([]bool, error) {
-	if rec.AccessVersion == 0 {
-		return make([]bool, len(users)), nil
+	if err != nil {
+		return err
 	}
-	return reg.AllowedAmong(ctx, rec.Name, users)
-}
-
-// idle returns the users that were neither loaded nor loading.
-func idle(users []string, results []registry.UserResult) []string {
-	var out []string
-	for i, r := range results {
-		if r == registry.ResultNotLoaded {
-			out = append(out, users[i])
-		}
-	}
-	return out
+	return reg.EachHolder(ctx, rec.Name, func(users []string) error {
+		return revokeOutsiders(users, true)
+	})
 }

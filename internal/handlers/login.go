@@ -59,7 +59,8 @@ func (h *Login) Handle(ctx context.Context, ev events.Event) error {
 }
 
 // load runs under the user's lock: mark loading, read MongoDB, claim the
-// servers in the reverse index and read their records, commit the snapshot.
+// servers in the holder index and read their records, give servers their
+// value where the record has none (or an older one), commit the membership.
 func (h *Login) load(ctx context.Context, user, token string) error {
 	began, startedAt, err := h.reg.BeginLoad(ctx, user, token)
 	if err != nil || !began {
@@ -70,17 +71,17 @@ func (h *Login) load(ctx context.Context, user, token string) error {
 		return err
 	}
 	servers = withValidNames(servers)
-	claims := make([]registry.Claim, len(servers))
+	names := make([]string, len(servers))
 	for i, s := range servers {
-		claims[i] = registry.Claim{Name: s.Name, DBID: s.DBID}
+		names[i] = s.Name
 	}
-	states, err := h.reg.ClaimServers(ctx, user, claims)
+	states, err := h.reg.ClaimServers(ctx, user, names)
 	if err != nil {
 		return err
 	}
-	entries, err := snapshotEntries(servers, states, startedAt)
-	if err != nil {
-		return events.Permanent(err)
+	entries, adoptions := snapshot(servers, states, startedAt)
+	if err := h.reg.AdoptValues(ctx, adoptions); err != nil {
+		return err
 	}
 	_, err = h.reg.CommitLoad(ctx, user, token, entries)
 	return err

@@ -37,10 +37,10 @@ func TestIntegrationLoginLoadsExactValues(t *testing.T) {
 	assert.True(t, v.Loaded)
 	require.Equal(t, []string{"github"}, e.privateNames(alice))
 	assert.JSONEq(t, `{"type":"streamable-http","url":"https://gh.example.test/mcp","headers":{"X-Team":"a"},
-		"args":["--x",2],"dbId":"`+gh.Hex()+`","lastUpdatedAt":1760000000123}`, string(v.Private["github"]))
+		"args":["--x",2],"dbId":"`+gh.Hex()+`","lastUpdatedAt":1760000000123,"updatedAt":1760000000123}`, string(v.Private["github"]))
 	assert.Equal(t, registry.TierPrivate, v.Effective["github"].Tier)
 	assert.Equal(t, []string{"jira"}, e.privateNames(bob), "bob sees only his server")
-	assert.JSONEq(t, `{"type":"sse","url":"https://jira.example.test","dbId":"`+jira.Hex()+`","lastUpdatedAt":1760000000123}`,
+	assert.JSONEq(t, `{"type":"sse","url":"https://jira.example.test","dbId":"`+jira.Hex()+`","lastUpdatedAt":1760000000123,"updatedAt":1760000000123}`,
 		string(e.view(bob).Private["jira"]))
 }
 
@@ -56,16 +56,16 @@ func TestIntegrationWarmLoginSkipsMongo(t *testing.T) {
 	assert.Equal(t, int64(1), e.source.calls.Load())
 }
 
-// Hard case 3: MongoDB fails mid-load: no flag, the previous snapshot is
-// untouched, the error is transient (retried), and the retry succeeds.
+// Hard case 3: MongoDB fails mid-load: no loaded mark and no partial
+// membership (the mark and the membership are one key in layout 2, so the
+// only earlier snapshot is a loaded one, which a login does not reload), the
+// error is transient (retried), and the retry succeeds.
 func TestIntegrationMongoFailureMidLoad(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	u := e.user("u", "USER", "")
 	e.grantUser(e.server("fresh", map[string]any{"url": "https://fresh"}, time.Now()), u)
-	// A previous snapshot whose flag is gone (say, written by an older worker).
-	regKey := e.reg.Keys().UserRegistry(u)
-	require.NoError(t, e.rdb.HSet(e.ctx, regKey, "old", `{"url":"https://old"}`).Err())
+	membersKey := e.reg.Keys().UserMembers(u)
 
 	e.source.hook(func(context.Context, string) error { return errors.New("mongo: connection reset") }, nil)
 	err := e.login(u)
@@ -74,11 +74,11 @@ func TestIntegrationMongoFailureMidLoad(t *testing.T) {
 	d := events.DefaultRetryPolicy().Decide(err, 1)
 	assert.Equal(t, events.ActionNak, d.Action)
 	assert.False(t, e.view(u).Loaded, "no flag")
-	assert.Equal(t, map[string]string{"old": `{"url":"https://old"}`}, e.rdb.HGetAll(e.ctx, regKey).Val(), "previous snapshot intact")
+	assert.Zero(t, e.rdb.Exists(e.ctx, membersKey).Val(), "nothing partial written")
 
 	e.source.hook(nil, nil)
 	require.NoError(t, e.login(u))
-	assert.Equal(t, []string{"fresh"}, e.privateNames(u), "the reload replaced the old snapshot whole")
+	assert.Equal(t, []string{"fresh"}, e.privateNames(u), "the retry loaded the snapshot whole")
 }
 
 // Hard case 3, Redis side: Redis goes away between the MongoDB read and the
@@ -147,14 +147,13 @@ func TestIntegrationFlagAndRegistryShareTTL(t *testing.T) {
 	u := e.user("u", "USER", "")
 	e.grantUser(e.server("s1", map[string]any{"url": "https://s1"}, time.Now()), u)
 	require.NoError(t, e.login(u))
+	// Layout 2 keeps the loaded mark as a field of the membership hash: one
+	// key, one TTL, so they cannot expire apart.
 	k := e.reg.Keys()
-	flag := e.rdb.PTTL(e.ctx, k.UserLoaded(u)).Val()
-	reg := e.rdb.PTTL(e.ctx, k.UserRegistry(u)).Val()
-	assert.Greater(t, flag, 59*time.Minute)
-	assert.InDelta(t, flag.Milliseconds(), reg.Milliseconds(), 50, "same expiry")
-	flagAt := e.rdb.PExpireTime(e.ctx, k.UserLoaded(u)).Val()
-	regAt := e.rdb.PExpireTime(e.ctx, k.UserRegistry(u)).Val()
-	assert.Equal(t, flagAt, regAt, "the same absolute expiry")
+	ttl := e.rdb.PTTL(e.ctx, k.UserMembers(u)).Val()
+	assert.Greater(t, ttl, 59*time.Minute)
+	assert.True(t, e.rdb.HExists(e.ctx, k.UserMembers(u), registry.LoadedField).Val(), "the mark lives in the membership key")
+	assert.True(t, e.rdb.HExists(e.ctx, k.UserMembers(u), "s1").Val())
 
 	zero := e.user("zero", "USER", "")
 	require.NoError(t, e.login(zero))

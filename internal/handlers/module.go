@@ -24,6 +24,7 @@ type Params struct {
 	Registry *registry.Registry
 	Locks    *lockstatus.Locker
 	Source   ServerSource
+	IDs      ServerIDs `optional:"true"`
 	Config   Config `optional:"true"`
 }
 
@@ -33,7 +34,7 @@ func Map(p Params) map[events.Kind]events.Handler {
 		events.KindUserLogin:      NewLogin(p.Registry, p.Locks, p.Source, p.Config.LoginRetryDelay),
 		events.KindUserInvalidate: NewInvalidate(p.Registry),
 	}
-	for kind, h := range serverFlows(p.Registry, p.Locks) {
+	for kind, h := range serverFlows(p.Registry, p.Locks, p.IDs) {
 		m[kind] = h
 	}
 	return m

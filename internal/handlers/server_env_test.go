@@ -94,23 +94,23 @@ func cfg(url string, extra ...any) json.RawMessage {
 }
 
 func created(server, user string, config json.RawMessage, v int64) events.Event {
-	return events.Event{Kind: events.KindServerCreated, ServerName: server, UserID: user, Config: config, Version: v}
+	return events.Event{Kind: events.KindServerCreated, ServerName: server, UserID: user, Config: config, Version: v, UpdatedAtMs: v}
 }
 
 func updated(server string, config json.RawMessage, v int64) events.Event {
-	return events.Event{Kind: events.KindServerUpdated, ServerName: server, Config: config, Version: v}
+	return events.Event{Kind: events.KindServerUpdated, ServerName: server, Config: config, Version: v, UpdatedAtMs: v}
 }
 
 func access(server string, config json.RawMessage, v int64, users ...string) events.Event {
-	return events.Event{Kind: events.KindServerAccess, ServerName: server, Config: config, Version: v, AllowedUserIDs: users}
+	return events.Event{Kind: events.KindServerAccess, ServerName: server, Config: config, Version: v, UpdatedAtMs: v, AllowedUserIDs: users}
 }
 
 func shared(server string, config json.RawMessage, v int64) events.Event {
-	return events.Event{Kind: events.KindServerShared, ServerName: server, Config: config, Version: v}
+	return events.Event{Kind: events.KindServerShared, ServerName: server, Config: config, Version: v, UpdatedAtMs: v}
 }
 
 func unshared(server string, config json.RawMessage, v int64, users ...string) events.Event {
-	return events.Event{Kind: events.KindServerUnshared, ServerName: server, Config: config, Version: v, AllowedUserIDs: users}
+	return events.Event{Kind: events.KindServerUnshared, ServerName: server, Config: config, Version: v, UpdatedAtMs: v, AllowedUserIDs: users}
 }
 
 func deleted(server string, v int64) events.Event {

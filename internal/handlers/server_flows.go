@@ -19,31 +19,34 @@ const serverBusyDelay = 250 * time.Millisecond
 const markTimeout = 5 * time.Second
 
 // ServerFlow handles one server.* kind. Under the server's lock it applies the
-// event to the server's record (each aspect only if the event is newer), then
-// brings every registry the record concerns in line with it (fanOut), then
-// marks the fan-out finished. A redelivery after a crash finds the fan-out
-// unfinished and completes it; a duplicate or stale event is skipped.
+// event to the server's record (each aspect only if the event is newer),
+// writes the server's one value from the record, brings tiers and memberships
+// in line with it (fanOut), then marks the fan-out finished. A redelivery
+// after a crash finds the fan-out unfinished and completes it; a duplicate or
+// stale event is skipped.
 type ServerFlow struct {
 	kind  events.Kind
 	reg   *registry.Registry
 	locks *lockstatus.Locker
+	ids   ServerIDs
 }
 
 var _ events.Handler = (*ServerFlow)(nil)
 
-// NewServerFlow returns the flow of kind, one of the server.* kinds.
-func NewServerFlow(kind events.Kind, reg *registry.Registry, locks *lockstatus.Locker) *ServerFlow {
-	return &ServerFlow{kind: kind, reg: reg, locks: locks}
+// NewServerFlow returns the flow of kind, one of the server.* kinds. ids
+// resolves a server's MongoDB id when an event carries none (nil: never).
+func NewServerFlow(kind events.Kind, reg *registry.Registry, locks *lockstatus.Locker, ids ServerIDs) *ServerFlow {
+	return &ServerFlow{kind: kind, reg: reg, locks: locks, ids: ids}
 }
 
 // serverFlows returns the handlers of the server.* kinds.
-func serverFlows(reg *registry.Registry, locks *lockstatus.Locker) map[events.Kind]events.Handler {
+func serverFlows(reg *registry.Registry, locks *lockstatus.Locker, ids ServerIDs) map[events.Kind]events.Handler {
 	m := map[events.Kind]events.Handler{}
 	for _, k := range []events.Kind{
 		events.KindServerCreated, events.KindServerUpdated, events.KindServerAccess,
 		events.KindServerShared, events.KindServerUnshared, events.KindServerDeleted,
 	} {
-		m[k] = NewServerFlow(k, reg, locks)
+		m[k] = NewServerFlow(k, reg, locks, ids)
 	}
 	return m
 }
@@ -62,9 +65,14 @@ func (h *ServerFlow) Handle(ctx context.Context, ev events.Event) error {
 		if res.Pending == 0 {
 			return events.Skipf("%s version %d is not newer than what %q holds", h.kind, ev.Version, ev.ServerName)
 		}
-		tier, err := fanOut(ctx, h.reg, res.Record, res.Pending)
+		drained := false
+		err = h.writeValue(ctx, f.Token, res)
 		if err == nil {
-			err = h.reg.FinishFanout(ctx, f.Token, ev.ServerName, tier)
+			var tier registry.Tier
+			tier, drained, err = fanOut(ctx, h.reg, res)
+			if err == nil {
+				err = h.reg.FinishFanout(ctx, f.Token, ev.ServerName, tier, drained)
+			}
 		}
 		if err != nil {
 			// A newer flow may have finished (and cleared the mask) while this
@@ -85,9 +93,36 @@ func (h *ServerFlow) Handle(ctx context.Context, ev events.Event) error {
 	return err
 }
 
+// writeValue writes the server's value from the record when its config or
+// scope changed (or it has none yet), first resolving the server's MongoDB id
+// if no event or login has given it. A deleted server has no value.
+func (h *ServerFlow) writeValue(ctx context.Context, token string, res registry.ApplyResult) error {
+	rec := res.Record
+	if rec.Scope == registry.ScopeDeleted || len(rec.Config) == 0 {
+		return nil
+	}
+	if rec.HasValue && rec.DBID != "" && !res.Pending.Has(registry.AspectConfig) && !res.Pending.Has(registry.AspectScope) {
+		return nil
+	}
+	dbID := ""
+	if rec.DBID == "" && h.ids != nil {
+		id, found, err := h.ids.ServerID(ctx, rec.Name)
+		if err != nil {
+			return err
+		}
+		if found {
+			dbID = id
+		}
+	}
+	return h.reg.PutValue(ctx, token, rec, dbID)
+}
+
 // changeFor says which aspects of the record an event sets.
 func changeFor(kind events.Kind, ev events.Event) (registry.Change, error) {
-	c := registry.Change{Server: ev.ServerName, Version: ev.Version, Config: ev.Config}
+	c := registry.Change{
+		Server: ev.ServerName, Version: ev.Version, Config: ev.Config,
+		UpdatedAtMs: ev.UpdatedAtMs, DBID: ev.DBID,
+	}
 	switch kind {
 	case events.KindServerCreated:
 		c.Scope, c.SetsAccess, c.Allowed = registry.ScopePrivate, true, []string{ev.UserID}

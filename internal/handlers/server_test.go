@@ -25,7 +25,7 @@ func TestIntegrationCreatedReachesLoadedCreator(t *testing.T) {
 	w.must(created("mine", loaded, cfg("https://mine"), 10))
 	w.must(created("theirs", idle, cfg("https://theirs"), 10))
 
-	assert.JSONEq(t, `{"url":"https://mine","lastUpdatedAt":10}`, string(w.private(loaded, "mine")))
+	assert.JSONEq(t, `{"url":"https://mine","lastUpdatedAt":10,"updatedAt":10}`, string(w.private(loaded, "mine")))
 	assert.False(t, w.view(idle).Loaded)
 	assert.Empty(t, w.view(idle).Private, "an unloaded user's registry is not created by an event")
 	sv := w.serverView("theirs")
@@ -44,10 +44,10 @@ func TestIntegrationZeroServerUserGetsLaterGrant(t *testing.T) {
 	w.login(u)
 	require.True(t, w.view(u).Loaded)
 	w.must(access("s", cfg("https://s"), 5, u))
-	assert.JSONEq(t, `{"url":"https://s","lastUpdatedAt":5}`, string(w.private(u, "s")))
+	assert.JSONEq(t, `{"url":"https://s","lastUpdatedAt":5,"updatedAt":5}`, string(w.private(u, "s")))
 	k := w.reg.Keys()
-	assert.Equal(t, e.rdb.PExpireTime(e.ctx, k.UserLoaded(u)).Val(), e.rdb.PExpireTime(e.ctx, k.UserRegistry(u)).Val(),
-		"the registry created by the grant expires with the flag")
+	assert.Greater(t, e.rdb.PTTL(e.ctx, k.UserMembers(u)).Val(), 59*time.Minute,
+		"the grant kept the membership's one TTL")
 }
 
 // Hard case 8: an update reaches every user who has the server and no one
@@ -230,9 +230,10 @@ func TestIntegrationTierPrecedence(t *testing.T) {
 	}
 	w.login(u)
 	// Clashes can only come from writes racing each other; make them directly.
-	require.NoError(t, w.reg.PutTier(e.ctx, "x", registry.TierApp, []byte(`{"url":"https://app-x"}`), 1))
-	require.NoError(t, w.reg.PutTier(e.ctx, "y", registry.TierUser, []byte(`{"url":"https://user-y"}`), 1))
-	require.NoError(t, e.rdb.HSet(e.ctx, w.reg.Keys().Tier(registry.TierUser), "x", `{"url":"https://user-x"}`).Err())
+	// Values live once per server; tiers name servers.
+	require.NoError(t, w.reg.PutTier(e.ctx, "x", registry.TierApp, 1))
+	require.NoError(t, w.reg.PutTier(e.ctx, "y", registry.TierUser, 1))
+	require.NoError(t, e.rdb.HSet(e.ctx, w.reg.Keys().Tier(registry.TierUser), "x", 1).Err())
 
 	v := w.view(u)
 	want := map[string]registry.Tier{"x": registry.TierApp, "y": registry.TierUser, "z": registry.TierPrivate}
@@ -244,7 +245,8 @@ func TestIntegrationTierPrecedence(t *testing.T) {
 		assert.Equal(t, tier, got.Tier, "lookup of %s", name)
 		assert.JSONEq(t, string(v.Effective[name].Config), string(got.Config))
 	}
-	assert.Equal(t, "https://app-x", decodeValue(t, v.Effective["x"].Config)["url"])
+	// One value per server (layout 2): whichever tier wins, the bytes are the server's.
+	assert.Equal(t, "https://private-x", decodeValue(t, v.Effective["x"].Config)["url"])
 	_, ok, err := w.reg.Lookup(e.ctx, u, "nope")
 	require.NoError(t, err)
 	assert.False(t, ok)
@@ -292,8 +294,14 @@ func snapshotWorld(t *testing.T, w world, server string, users ...string) worldS
 		st.Private[u] = string(w.private(u, server))
 	}
 	k := w.reg.Keys()
-	st.App = w.e.rdb.HGet(w.e.ctx, k.Tier(registry.TierApp), server).Val()
-	st.User = w.e.rdb.HGet(w.e.ctx, k.Tier(registry.TierUser), server).Val()
+	// A tier names the server; what readers see is the server's one value.
+	value := w.e.rdb.Get(w.e.ctx, k.ServerValue(server)).Val()
+	if w.e.rdb.HExists(w.e.ctx, k.Tier(registry.TierApp), server).Val() {
+		st.App = value
+	}
+	if w.e.rdb.HExists(w.e.ctx, k.Tier(registry.TierUser), server).Val() {
+		st.User = value
+	}
 	rec, err := w.reg.Record(w.e.ctx, server)
 	require.NoError(t, err)
 	allowed := w.e.rdb.SMembers(w.e.ctx, k.ServerAllowed(server)).Val()

@@ -1,11 +1,9 @@
 package handlers
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/mcp-registry/worker/internal/events"
-
 	"github.com/mcp-registry/worker/internal/registry"
 	"github.com/mcp-registry/worker/internal/serverdb"
 )
@@ -15,8 +13,8 @@ import (
 // may live on different nodes).
 const recordClockMargin = 2 * time.Second
 
-// snapshotEntries decides what a login caches of each server it read from
-// MongoDB, given the server's record (states[i] belongs to servers[i]):
+// snapshot decides what a login caches of each server it read from MongoDB,
+// given the server's record (states[i] belongs to servers[i]):
 //   - a server whose record says public (served from its tier) or deleted is
 //     left out;
 //   - a server whose access changed after the load began (by Redis's clock)
@@ -24,31 +22,38 @@ const recordClockMargin = 2 * time.Second
 //     what MongoDB returned. An older access change does not override
 //     MongoDB, which already reflects it or something newer (group and role
 //     changes have no events);
-//   - the config is the record's canonical one when its version is at least
-//     the document's updatedAt, else MongoDB's.
-func snapshotEntries(servers []serverdb.Server, states []registry.ServerState, loadStartedAtMs int64) ([]registry.Entry, error) {
+//   - every other server is a member, at the record revision read.
+//
+// It also returns the values the load must give servers (adoptions): a
+// server whose record has no value yet, whose MongoDB id the record lacks, or
+// whose MongoDB config is newer than the record's and was not changed by an
+// event since the load began. Which config is newer is decided by Redis's
+// clock (the record's cfgChangedAt against the load's start), never by
+// comparing event versions with MongoDB dates: versions may be counters.
+func snapshot(servers []serverdb.Server, states []registry.ServerState, loadStartedAtMs int64) ([]registry.Entry, []registry.Adoption) {
 	entries := make([]registry.Entry, 0, len(servers))
+	var adoptions []registry.Adoption
+	since := loadStartedAtMs - recordClockMargin.Milliseconds()
 	for i, s := range servers {
 		st := states[i]
 		if st.Scope == registry.ScopePublic || st.Scope == registry.ScopeDeleted {
 			continue
 		}
-		revokedSinceStart := st.AccessVersion > 0 && !st.Allowed &&
-			st.AccessChangedAtMs >= loadStartedAtMs-recordClockMargin.Milliseconds()
-		if revokedSinceStart {
+		if st.AccessVersion > 0 && !st.Allowed && st.AccessChangedAtMs >= since {
 			continue
 		}
-		config, updatedAt := s.Config, s.UpdatedAtMs
-		if len(st.Config) > 0 && st.ConfigVersion >= s.UpdatedAtMs {
-			config, updatedAt = st.Config, st.ConfigVersion
+		entries = append(entries, registry.Entry{Name: s.Name, Rev: st.Rev})
+		a := registry.Adoption{Server: s.Name, Rev: st.Rev, Config: st.Config, DBID: s.DBID, UpdatedAtMs: st.UpdatedAtMs}
+		mongoNewer := len(st.Config) == 0 ||
+			(s.UpdatedAtMs > st.UpdatedAtMs && st.ConfigChangedAtMs < since)
+		if mongoNewer {
+			a.Config, a.UpdatedAtMs = s.Config, s.UpdatedAtMs
 		}
-		value, err := registry.Value(config, s.DBID, updatedAt)
-		if err != nil {
-			return nil, fmt.Errorf("server %q: %w", s.Name, err)
+		if mongoNewer || !st.HasValue || (s.DBID != "" && st.DBID != s.DBID) {
+			adoptions = append(adoptions, a)
 		}
-		entries = append(entries, registry.Entry{Name: s.Name, Value: value, Rev: st.Rev})
 	}
-	return entries, nil
+	return entries, adoptions
 }
 
 // withValidNames drops servers whose name events could never carry (control

@@ -12,4 +12,13 @@ type ServerSource interface {
 	AccessibleServers(ctx context.Context, userID string) ([]serverdb.Server, error)
 }
 
-var _ ServerSource = (*serverdb.Store)(nil)
+// ServerIDs resolves a server's MongoDB id by name (serverName, then legacy
+// mcp_id) for server events that carry no dbId.
+type ServerIDs interface {
+	ServerID(ctx context.Context, name string) (id string, found bool, err error)
+}
+
+var (
+	_ ServerSource = (*serverdb.Store)(nil)
+	_ ServerIDs    = (*serverdb.Store)(nil)
+)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 )
 
 // Aspects is a mask of the parts of a server record a change touched.
@@ -29,6 +30,11 @@ type Change struct {
 	// SetsAccess says Allowed is the new complete allowed set (empty: nobody).
 	SetsAccess bool
 	Allowed    []string
+	// UpdatedAtMs is the config's change time the event carries (0: none,
+	// then the time the change is applied).
+	UpdatedAtMs int64
+	// DBID is the server's MongoDB id the event carries ("" when none).
+	DBID string
 }
 
 // ApplyResult is the outcome of ApplyChange.
@@ -37,48 +43,94 @@ type ApplyResult struct {
 	// change's newer aspects and any left unfinished by an earlier attempt.
 	// Zero means nothing to do (a duplicate or stale event).
 	Pending Aspects
+	// Unfinished is the mask an earlier, failed attempt left (0 normally).
+	Unfinished Aspects
+	// Diffed says Added is exactly what the allowed set gained from a known
+	// earlier set; when false a grant must walk the whole allowed set.
+	Diffed bool
+	// Added is the users the allowed set gained (when Diffed).
+	Added []string
 	// Record is the record after the change.
 	Record Record
 }
 
 // ApplyChange applies c to the server's record under the server lock token
 // (fenced), aspect by aspect, keeping only what is newer, and returns the
-// record after the change. One round trip.
+// record after the change. Users the allowed set lost go to the revoke set.
+// One round trip.
 func (r *Registry) ApplyChange(ctx context.Context, token string, c Change) (ApplyResult, error) {
 	k := r.keys
-	args := make([]any, 0, 5+len(c.Allowed))
-	access := "0"
+	access, updated := "0", ""
 	if c.SetsAccess {
 		access = "1"
 	}
-	args = append(args, token, c.Version, string(c.Config), string(c.Scope), access)
+	if c.UpdatedAtMs > 0 {
+		updated = strconv.FormatInt(c.UpdatedAtMs, 10)
+	}
+	args := make([]any, 0, 7+len(c.Allowed))
+	args = append(args, token, versionArg(c.Version), string(c.Config), string(c.Scope), access, updated, c.DBID)
 	for _, u := range c.Allowed {
 		args = append(args, u)
 	}
 	res, err := applyRecordScript.Run(ctx, r.rdb,
-		[]string{k.ServerRecord(c.Server), k.ServerAllowed(c.Server), k.ServerLock(c.Server)}, args...).Slice()
+		[]string{
+			k.ServerRecord(c.Server), k.ServerAllowed(c.Server), k.ServerLock(c.Server),
+			k.ServerAllowedNext(c.Server), k.ServerRevoke(c.Server), k.ServerValue(c.Server),
+		}, args...).Slice()
 	if err != nil {
 		return ApplyResult{}, fmt.Errorf("apply change to %s: %w", c.Server, err)
 	}
+	if len(res) != 5 {
+		return ApplyResult{}, fmt.Errorf("apply change to %s: unexpected reply of %d elements", c.Server, len(res))
+	}
 	mask, _ := res[0].(int64)
-	if len(res) != 2 || mask < 0 {
+	if mask < 0 {
 		return ApplyResult{}, fmt.Errorf("apply change to %s: %w", c.Server, ErrFenced)
 	}
-	flat, _ := res[1].([]any)
-	fields := make(map[string]string, len(flat)/2)
-	for i := 0; i+1 < len(flat); i += 2 {
-		name, _ := flat[i].(string)
-		fields[name], _ = flat[i+1].(string)
+	before, _ := res[2].(int64)
+	diffed, _ := res[3].(int64)
+	return ApplyResult{
+		Pending: Aspects(mask), Unfinished: Aspects(before), Diffed: diffed == 1,
+		Added: stringList(res[4]), Record: recordFromMap(c.Server, pairs(res[1])),
+	}, nil
+}
+
+// PutValue writes the server's value built from rec (and notes dbID in the
+// record when not ""), fenced by the server lock token. A deleted server gets
+// no value. One round trip.
+func (r *Registry) PutValue(ctx context.Context, token string, rec Record, dbID string) error {
+	if dbID != "" {
+		rec.DBID = dbID
 	}
-	return ApplyResult{Pending: Aspects(mask), Record: recordFromMap(c.Server, fields)}, nil
+	value, err := rec.Value()
+	if err != nil {
+		return fmt.Errorf("value of %s: %w", rec.Name, err)
+	}
+	k := r.keys
+	n, err := putValueScript.Run(ctx, r.rdb,
+		[]string{k.ServerRecord(rec.Name), k.ServerValue(rec.Name), k.ServerLock(rec.Name)},
+		token, value, dbID).Int()
+	if err != nil {
+		return fmt.Errorf("put value of %s: %w", rec.Name, err)
+	}
+	if n < 0 {
+		return fmt.Errorf("put value of %s: %w", rec.Name, ErrFenced)
+	}
+	return nil
 }
 
 // FinishFanout records that every registry reflects the server's record now
-// (clearing the unfinished mask) and the tier it is in ("" for none). Fenced.
-func (r *Registry) FinishFanout(ctx context.Context, token, server string, tier Tier) error {
+// (clearing the unfinished mask), the tier it is in ("" for none), and drops
+// the revoke set when drained says the fan-out walked it. Fenced.
+func (r *Registry) FinishFanout(ctx context.Context, token, server string, tier Tier, drained bool) error {
 	k := r.keys
-	res, err := finishFanoutScript.Run(ctx, r.rdb, []string{k.ServerRecord(server), k.ServerLock(server)},
-		token, string(tier)).Int()
+	drop := "0"
+	if drained {
+		drop = "1"
+	}
+	res, err := finishFanoutScript.Run(ctx, r.rdb,
+		[]string{k.ServerRecord(server), k.ServerLock(server), k.ServerRevoke(server)},
+		token, string(tier), drop).Int()
 	if err != nil {
 		return fmt.Errorf("finish fan-out of %s: %w", server, err)
 	}
@@ -98,14 +150,37 @@ func (r *Registry) MarkFanout(ctx context.Context, server string, pending Aspect
 	return nil
 }
 
-// PutTier puts the server in tier t with value (t "" removes it from every
-// tier), unless a newer change was applied already. One round trip.
-func (r *Registry) PutTier(ctx context.Context, server string, t Tier, value []byte, rev int64) error {
+// PutTier puts the server in tier t (t "" removes it from every tier),
+// unless a newer change was applied already. One round trip.
+func (r *Registry) PutTier(ctx context.Context, server string, t Tier, rev int64) error {
 	k := r.keys
 	err := putTierScript.Run(ctx, r.rdb, []string{k.Tier(TierApp), k.Tier(TierUser), k.TierRevs()},
-		server, string(t), value, rev).Err()
+		server, string(t), rev).Err()
 	if err != nil {
 		return fmt.Errorf("put %s in tier %q: %w", server, t, err)
 	}
 	return nil
+}
+
+// pairs turns a flat [field, value, ...] reply into a map.
+func pairs(v any) map[string]string {
+	flat, _ := v.([]any)
+	m := make(map[string]string, len(flat)/2)
+	for i := 0; i+1 < len(flat); i += 2 {
+		name, _ := flat[i].(string)
+		m[name], _ = flat[i+1].(string)
+	}
+	return m
+}
+
+// stringList turns an array reply of strings into a slice.
+func stringList(v any) []string {
+	flat, _ := v.([]any)
+	out := make([]string, 0, len(flat))
+	for _, e := range flat {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -2,7 +2,9 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -16,66 +18,82 @@ type ServerState struct {
 	Allowed bool
 }
 
-// Claim is one server a login load is about to cache.
-type Claim struct {
-	Name string
-	DBID string
-}
-
-// ClaimServers adds user to the reverse index of every claimed server, then
-// reads the record and the user's membership of its allowed set: one
-// pipelined round trip (plus one, only when a record does not know the
-// server's MongoDB id yet, to note it there). The order
-// matters (DESIGN "login versus revoke"): a change whose record update comes
-// before this read is seen here; one that comes after walks the reverse index
-// and finds the user.
-func (r *Registry) ClaimServers(ctx context.Context, user string, claims []Claim) ([]ServerState, error) {
-	if len(claims) == 0 {
+// ClaimServers adds user to the login-holder index of every named server,
+// then reads the record and the user's membership of its allowed set: one
+// pipelined round trip. The order matters (DESIGN "login versus revoke"): a
+// change whose record update comes before this read is seen here; one that
+// comes after walks the holder index and finds the user.
+func (r *Registry) ClaimServers(ctx context.Context, user string, names []string) ([]ServerState, error) {
+	if len(names) == 0 {
 		return nil, nil
 	}
 	k := r.keys
-	recs := make([]*redis.SliceCmd, len(claims))
-	allowed := make([]*redis.BoolCmd, len(claims))
+	bucket := HolderBucket(user)
+	recs := make([]*redis.SliceCmd, len(names))
+	allowed := make([]*redis.BoolCmd, len(names))
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, c := range claims {
-			p.SAdd(ctx, k.ServerCachedBy(c.Name), user)
-			recs[i] = p.HMGet(ctx, k.ServerRecord(c.Name), recordFields...)
-			allowed[i] = p.SIsMember(ctx, k.ServerAllowed(c.Name), user)
+		for i, name := range names {
+			p.HSet(ctx, k.ServerHolders(name, bucket), user, "1")
+			recs[i] = p.HMGet(ctx, k.ServerRecord(name), recordFields...)
+			allowed[i] = p.SIsMember(ctx, k.ServerAllowed(name), user)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim servers for %s: %w", user, err)
 	}
-	states := make([]ServerState, len(claims))
-	var unknownIDs []Claim
-	for i, c := range claims {
-		states[i] = ServerState{Record: parseRecord(c.Name, recs[i].Val()), Allowed: allowed[i].Val()}
-		if c.DBID != "" && states[i].DBID != c.DBID {
-			unknownIDs = append(unknownIDs, c)
-			states[i].DBID = c.DBID // noted below
-		}
-	}
-	if err := r.noteDBIDs(ctx, unknownIDs); err != nil {
-		return nil, err
+	states := make([]ServerState, len(names))
+	for i, name := range names {
+		states[i] = ServerState{Record: parseRecord(name, recs[i].Val()), Allowed: allowed[i].Val()}
 	}
 	return states, nil
 }
 
-// noteDBIDs records servers' MongoDB ids in their records, so that values
-// written by server events carry dbId too.
-func (r *Registry) noteDBIDs(ctx context.Context, claims []Claim) error {
-	if len(claims) == 0 {
+// Adoption is a value a login load gives a server whose record has none, or
+// whose MongoDB config is newer than any event brought (see lua/adopt_value.lua).
+type Adoption struct {
+	Server string
+	// Rev is the record revision the load read; the write happens only if
+	// the record still has it.
+	Rev         int64
+	Config      json.RawMessage
+	DBID        string
+	UpdatedAtMs int64
+}
+
+// AdoptValues writes the adoptions, each only if its record is unchanged
+// since the load read it. One pipelined round trip (none when empty).
+func (r *Registry) AdoptValues(ctx context.Context, adoptions []Adoption) error {
+	if len(adoptions) == 0 {
 		return nil
 	}
-	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, c := range claims {
-			p.HSet(ctx, r.keys.ServerRecord(c.Name), fieldDBID, c.DBID)
+	k := r.keys
+	values := make([][]byte, len(adoptions))
+	for i, a := range adoptions {
+		v, err := Value(a.Config, a.DBID, a.UpdatedAtMs)
+		if err != nil {
+			return fmt.Errorf("value of %s: %w", a.Server, err)
 		}
-		return nil
-	})
+		values[i] = v
+	}
+	run := func() error {
+		_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, a := range adoptions {
+				adoptValueScript.EvalSha(ctx, p, []string{k.ServerRecord(a.Server), k.ServerValue(a.Server)},
+					strconv.FormatInt(a.Rev, 10), string(a.Config), values[i], a.DBID, a.UpdatedAtMs)
+			}
+			return nil
+		})
+		return err
+	}
+	err := run()
+	if err != nil && isNoScript(err) {
+		if err = loadScript(ctx, r.rdb, adoptValueScript); err == nil {
+			err = run()
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("note MongoDB ids: %w", err)
+		return fmt.Errorf("adopt server values: %w", err)
 	}
 	return nil
 }

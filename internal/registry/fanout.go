@@ -2,20 +2,20 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// UserOp is the change one user's private registry gets from a server flow.
+// UserOp is the membership change one user gets from a server flow.
 type UserOp string
 
 // The user operations (see lua/apply_user.lua).
 const (
-	OpSet    UserOp = "set" // add or replace
-	OpUpdate UserOp = "upd" // replace only where cached
-	OpDelete UserOp = "del" // remove
+	OpSet    UserOp = "set" // give the server
+	OpDelete UserOp = "del" // take it away
 )
 
 // UserResult is what apply_user.lua did for one user.
@@ -24,23 +24,32 @@ type UserResult int
 // The results of apply_user.lua.
 const (
 	ResultNotLoaded UserResult = 0 // neither loaded nor loading: untouched
-	ResultApplied   UserResult = 1 // the registry reflects the change
+	ResultApplied   UserResult = 1 // the membership reflects the change
 	ResultPending   UserResult = 2 // recorded for the load in progress
-	ResultNotCached UserResult = 3 // loaded, server not cached: nothing to change
+	ResultNotHeld   UserResult = 3 // del of a server the loaded user did not hold
 	ResultStale     UserResult = 4 // a newer change was applied already
 )
 
 // FanoutChunk is how many users one pipelined round trip of a fan-out covers.
 const FanoutChunk = 500
 
-// EachMember calls fn with the members of a server's reverse index (which)
-// or allowed set in chunks of about FanoutChunk (SSCAN of that one set), so a
-// fan-out to 100k users runs in bounded memory. Members present for the whole
-// walk are seen at least once.
+// ServerSet names one of a server's user sets.
+type ServerSet string
+
+// The user sets kept per server.
+const (
+	SetAllowed ServerSet = "allowed set"
+	SetRevoke  ServerSet = "revoke set"
+)
+
+// EachMember calls fn with the members of a server's allowed or revoke set in
+// chunks of about FanoutChunk (SSCAN of that one set), so a fan-out to 100k
+// users runs in bounded memory. Members present for the whole walk are seen
+// at least once.
 func (r *Registry) EachMember(ctx context.Context, server string, set ServerSet, fn func(users []string) error) error {
-	key := r.keys.ServerCachedBy(server)
-	if set == SetAllowed {
-		key = r.keys.ServerAllowed(server)
+	key := r.keys.ServerAllowed(server)
+	if set == SetRevoke {
+		key = r.keys.ServerRevoke(server)
 	}
 	var cursor uint64
 	for {
@@ -60,14 +69,56 @@ func (r *Registry) EachMember(ctx context.Context, server string, set ServerSet,
 	}
 }
 
-// ServerSet names one of a server's user sets.
-type ServerSet string
-
-// The user sets kept per server.
-const (
-	SetCachedBy ServerSet = "reverse index"
-	SetAllowed  ServerSet = "allowed set"
-)
+// EachHolder calls fn with the users of the server's login-holder index, one
+// bucket (or one HSCAN page of a big bucket) at a time. The first page of every
+// bucket is read in one pipelined round trip.
+func (r *Registry) EachHolder(ctx context.Context, server string, fn func(users []string) error) error {
+	type page struct {
+		bucket int
+		cursor uint64
+	}
+	todo := make([]page, HolderBuckets)
+	for b := range todo {
+		todo[b] = page{bucket: b}
+	}
+	for len(todo) > 0 {
+		cmds := make([]*redis.ScanCmd, len(todo))
+		_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, pg := range todo {
+				// HSCAN NOVALUES needs Redis 7.4: take the fields of field/value pairs.
+				cmds[i] = p.HScan(ctx, r.keys.ServerHolders(server, pg.bucket), pg.cursor, "", FanoutChunk)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("walk holders of %s: %w", server, err)
+		}
+		var next []page
+		var users []string
+		for i, c := range cmds {
+			kv, cursor := c.Val()
+			for j := 0; j < len(kv); j += 2 {
+				users = append(users, kv[j])
+			}
+			if cursor != 0 {
+				next = append(next, page{bucket: todo[i].bucket, cursor: cursor})
+			}
+			if len(users) >= FanoutChunk {
+				if err := fn(users); err != nil {
+					return err
+				}
+				users = nil
+			}
+		}
+		if len(users) > 0 {
+			if err := fn(users); err != nil {
+				return err
+			}
+		}
+		todo = next
+	}
+	return nil
+}
 
 // AllowedAmong reports, for each user, whether the server's allowed set holds
 // it (one round trip).
@@ -79,93 +130,108 @@ func (r *Registry) AllowedAmong(ctx context.Context, server string, users []stri
 	return in, nil
 }
 
-// ApplyToUsers applies op (value at record revision rev) to each user's
-// private registry, one pipelined round trip per call, and keeps the reverse
-// index in step: users a set gave the server to, now or when their load
-// commits, are added to it. It returns each user's result.
-func (r *Registry) ApplyToUsers(ctx context.Context, server string, rev int64, value []byte, op UserOp, users []string) ([]UserResult, error) {
+// ApplyToUsers applies op (at record revision rev) to each user's membership,
+// one pipelined round trip per call, and returns each user's result.
+func (r *Registry) ApplyToUsers(ctx context.Context, server string, rev int64, op UserOp, users []string) ([]UserResult, error) {
 	if len(users) == 0 {
 		return nil, nil
 	}
-	cmds, err := r.applyPipeline(ctx, server, rev, value, op, users)
+	cmds, err := r.applyPipeline(ctx, server, rev, op, users)
 	if err != nil && isNoScript(err) {
-		if err := applyUserScript.Load(ctx, r.rdb).Err(); err != nil {
-			return nil, fmt.Errorf("load apply script: %w", err)
+		if err := loadScript(ctx, r.rdb, applyUserScript); err != nil {
+			return nil, err
 		}
-		cmds, err = r.applyPipeline(ctx, server, rev, value, op, users)
+		cmds, err = r.applyPipeline(ctx, server, rev, op, users)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("apply %s of %s to %d users: %w", op, server, len(users), err)
 	}
 	results := make([]UserResult, len(users))
-	var holders []string
 	for i, c := range cmds {
 		n, _ := c.Int()
 		results[i] = UserResult(n)
-		// upd only reaches users walked from the reverse index: already in it.
-		if op == OpSet && (results[i] == ResultApplied || results[i] == ResultPending) {
-			holders = append(holders, users[i])
-		}
-	}
-	if len(holders) > 0 {
-		if err := r.rdb.SAdd(ctx, r.keys.ServerCachedBy(server), toAny(holders)...).Err(); err != nil {
-			return nil, fmt.Errorf("reverse index of %s: %w", server, err)
-		}
 	}
 	return results, nil
 }
 
-func (r *Registry) applyPipeline(ctx context.Context, server string, rev int64, value []byte, op UserOp, users []string) ([]*redis.Cmd, error) {
+func (r *Registry) applyPipeline(ctx context.Context, server string, rev int64, op UserOp, users []string) ([]*redis.Cmd, error) {
 	k := r.keys
 	cmds := make([]*redis.Cmd, len(users))
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, u := range users {
-			cmds[i] = applyUserScript.EvalSha(ctx, p,
-				[]string{k.UserRegistry(u), k.UserLoaded(u), k.UserPending(u), k.UserRevs(u)},
-				server, string(op), value, rev)
+			cmds[i] = applyUserScript.EvalSha(ctx, p, []string{k.UserMembers(u), k.UserPending(u)}, server, string(op), rev)
 		}
 		return nil
 	})
 	return cmds, err
 }
 
-// PruneCachedBy removes users that are neither loaded nor loading from the
-// server's reverse index. It removes first and then looks again, adding back
-// any user whose load began meanwhile, so a concurrent load's own entry is
+// PruneHolders removes users who no longer hold the server from its holder
+// index. It removes first and then looks again, adding back any user who is
+// loading or holds the server by then, so a concurrent load's own entry is
 // never lost. Two round trips.
-func (r *Registry) PruneCachedBy(ctx context.Context, server string, users []string) error {
+func (r *Registry) PruneHolders(ctx context.Context, server string, users []string) error {
 	if len(users) == 0 {
 		return nil
 	}
 	k := r.keys
-	if err := r.rdb.SRem(ctx, k.ServerCachedBy(server), toAny(users)...).Err(); err != nil {
-		return fmt.Errorf("prune reverse index of %s: %w", server, err)
-	}
-	active := make([]*redis.IntCmd, len(users))
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, u := range users {
-			active[i] = p.Exists(ctx, k.UserLoaded(u), k.UserPending(u))
+		for _, u := range users {
+			p.HDel(ctx, k.ServerHolders(server, HolderBucket(u)), u)
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("prune reverse index of %s: %w", server, err)
+		return fmt.Errorf("prune holders of %s: %w", server, err)
+	}
+	loading := make([]*redis.IntCmd, len(users))
+	held := make([]*redis.StringCmd, len(users))
+	_, err = r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, u := range users {
+			loading[i] = p.Exists(ctx, k.UserPending(u))
+			held[i] = p.HGet(ctx, k.UserMembers(u), server)
+		}
+		return nil
+	})
+	if err != nil && !isNil(err) {
+		return fmt.Errorf("prune holders of %s: %w", server, err)
 	}
 	var back []string
-	for i, c := range active {
-		if c.Val() > 0 {
-			back = append(back, users[i])
+	for i, u := range users {
+		if loading[i].Val() > 0 || isMember(held[i].Val()) {
+			back = append(back, u)
 		}
 	}
-	if len(back) > 0 {
-		if err := r.rdb.SAdd(ctx, k.ServerCachedBy(server), toAny(back)...).Err(); err != nil {
-			return fmt.Errorf("prune reverse index of %s: %w", server, err)
+	if len(back) == 0 {
+		return nil
+	}
+	_, err = r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, u := range back {
+			p.HSet(ctx, k.ServerHolders(server, HolderBucket(u)), u, "1")
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("prune holders of %s: %w", server, err)
 	}
 	return nil
 }
 
+// isMember reports whether a members-hash value is a membership (not a
+// tombstone, not absent).
+func isMember(v string) bool { return v != "" && v[0] != '-' }
+
 func isNoScript(err error) bool { return strings.Contains(err.Error(), "NOSCRIPT") }
+
+func isNil(err error) bool { return errors.Is(err, redis.Nil) }
+
+// loadScript loads s on every node (go-redis loads every shard of a cluster).
+func loadScript(ctx context.Context, rdb redis.UniversalClient, s *redis.Script) error {
+	if err := s.Load(ctx, rdb).Err(); err != nil {
+		return fmt.Errorf("load script: %w", err)
+	}
+	return nil
+}
 
 func toAny(ss []string) []any {
 	out := make([]any, len(ss))

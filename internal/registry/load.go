@@ -13,7 +13,7 @@ import (
 func (r *Registry) BeginLoad(ctx context.Context, user, token string) (began bool, startedAtMs int64, err error) {
 	k := r.keys
 	res, err := beginLoadScript.Run(ctx, r.rdb,
-		[]string{k.UserLoaded(user), k.UserPending(user), k.UserLock(user)},
+		[]string{k.UserMembers(user), k.UserPending(user), k.UserLock(user)},
 		token, r.cfg.PendingTTL.Milliseconds()).Int64Slice()
 	if err != nil {
 		return false, 0, fmt.Errorf("begin load of %s: %w", user, err)
@@ -31,30 +31,27 @@ func (r *Registry) BeginLoad(ctx context.Context, user, token string) (began boo
 	}
 }
 
-// Entry is one server of a login snapshot.
+// Entry is one server of a login snapshot: a membership.
 type Entry struct {
-	Name  string
-	Value []byte
-	// Rev is the server record's revision the value reflects (0: no record).
-	// A change recorded during the load replaces the entry only if newer.
+	Name string
+	// Rev is the server record's revision the load read (0: no record). A
+	// change recorded during the load replaces the entry only if newer.
 	Rev int64
 }
 
-// CommitLoad replaces user's private registry with entries, applies the
-// changes recorded during the load, and sets the loaded flag, all in one
-// atomic step fenced by the lock token. It returns the number of servers
-// committed, ErrFenced or ErrSuperseded.
+// CommitLoad replaces user's membership with entries, applies the changes
+// recorded during the load, and marks the user loaded, all in one atomic step
+// fenced by the lock token. It returns the number of servers the user holds,
+// ErrFenced or ErrSuperseded.
 func (r *Registry) CommitLoad(ctx context.Context, user, token string, entries []Entry) (int, error) {
 	k := r.keys
-	args := make([]any, 0, 3+3*len(entries))
-	ttl := r.cfg.CacheTTL.Milliseconds()
-	args = append(args, token, ttl, strconv.FormatInt(time.Now().UnixMilli(), 10))
+	args := make([]any, 0, 3+2*len(entries))
+	args = append(args, token, r.cfg.CacheTTL.Milliseconds(), strconv.FormatInt(time.Now().UnixMilli(), 10))
 	for _, e := range entries {
-		args = append(args, e.Name, e.Value, e.Rev)
+		args = append(args, e.Name, e.Rev)
 	}
 	n, err := commitLoadScript.Run(ctx, r.rdb,
-		[]string{k.UserRegistry(user), k.UserLoaded(user), k.UserPending(user), k.UserLock(user), k.UserRevs(user)},
-		args...).Int()
+		[]string{k.UserMembers(user), k.UserPending(user), k.UserLock(user)}, args...).Int()
 	if err != nil {
 		return 0, fmt.Errorf("commit load of %s: %w", user, err)
 	}
@@ -67,12 +64,12 @@ func (r *Registry) CommitLoad(ctx context.Context, user, token string, entries [
 	return n, nil
 }
 
-// Invalidate forgets user's cached registry: registry, flag and any load in
-// progress (whose commit will then be refused, so it reloads). One DEL of
-// keys in one hash slot.
+// Invalidate forgets user's cached registry: membership, loaded mark and any
+// load in progress (whose commit will then be refused, so it reloads). One
+// DEL of keys in one hash slot.
 func (r *Registry) Invalidate(ctx context.Context, user string) error {
 	k := r.keys
-	if err := r.rdb.Del(ctx, k.UserRegistry(user), k.UserLoaded(user), k.UserPending(user), k.UserRevs(user)).Err(); err != nil {
+	if err := r.rdb.Del(ctx, k.UserMembers(user), k.UserPending(user)).Err(); err != nil {
 		return fmt.Errorf("invalidate %s: %w", user, err)
 	}
 	return nil

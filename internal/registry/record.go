@@ -2,6 +2,7 @@ package registry
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 )
 
@@ -26,27 +27,39 @@ const (
 	fieldRev           = "rev"
 	fieldDBID          = "dbId"
 	fieldAccessChanged = "accessChangedAt"
+	fieldConfigChanged = "cfgChangedAt"
+	fieldUpdatedAt     = "updatedAt"
+	fieldValueRev      = "valRev"
 	fieldFanout        = "fanout"
 )
 
-// Record is a server's record: what the events applied so far say about it.
-// The zero Record is a server no event has touched.
+// Record is a server's record: what the events (and logins) applied so far
+// say about it. The zero Record is a server nothing has touched.
 type Record struct {
 	Name  string
 	Scope Scope
 	Tier  Tier // set while Scope is public
-	// Config is the canonical (newest) config, empty when no config event applied.
+	// Config is the canonical (newest) config, empty when none is known.
 	Config        json.RawMessage
 	ConfigVersion int64
 	AccessVersion int64
 	ScopeVersion  int64
-	// Rev grows by one with every applied change; user writes carry it so that
-	// a change recorded during a login load is ordered against the snapshot.
+	// Rev grows by one with every applied change; membership writes carry it
+	// so that a change recorded during a login load is ordered against the
+	// snapshot, and a stale writer is refused.
 	Rev  int64
-	DBID string // MongoDB _id hex, learned from login loads
+	DBID string // MongoDB _id hex ("" until known)
 	// AccessChangedAtMs is Redis's clock when the scope or allowed set last
 	// changed; a login load started before it must not trust MongoDB over it.
 	AccessChangedAtMs int64
+	// ConfigChangedAtMs is Redis's clock when a config event last changed the
+	// config; a login load started before it keeps the record's config.
+	ConfigChangedAtMs int64
+	// UpdatedAtMs is the time of the config's last change, as the value shows it.
+	UpdatedAtMs int64
+	// HasValue says the server's value key was written for this record (by a
+	// flow or a login); false for a record no value was built from yet.
+	HasValue bool
 	// Fanout is the mask of aspects whose change has not reached every
 	// registry yet (a flow crashed or failed midway); 0 when none.
 	Fanout Aspects
@@ -55,9 +68,12 @@ type Record struct {
 // Version is the newest version applied to any aspect of the server.
 func (r Record) Version() int64 { return max(r.ConfigVersion, r.AccessVersion, r.ScopeVersion) }
 
+// Value is the server's one cached value built from the record.
+func (r Record) Value() ([]byte, error) { return Value(r.Config, r.DBID, r.UpdatedAtMs) }
+
 var recordFields = []string{
-	fieldScope, fieldTier, fieldConfig, fieldConfigVersion,
-	fieldAccessVersion, fieldScopeVersion, fieldRev, fieldDBID, fieldAccessChanged, fieldFanout,
+	fieldScope, fieldTier, fieldConfig, fieldConfigVersion, fieldAccessVersion, fieldScopeVersion,
+	fieldRev, fieldDBID, fieldAccessChanged, fieldConfigChanged, fieldUpdatedAt, fieldValueRev, fieldFanout,
 }
 
 // parseRecord reads the HMGET reply for recordFields.
@@ -73,18 +89,24 @@ func parseRecord(name string, vals []any) Record {
 
 // recordFromMap builds a Record from the record hash's fields.
 func recordFromMap(name string, fields map[string]string) Record {
-	str := func(i int) string { return fields[recordFields[i]] }
-	num := func(i int) int64 {
-		n, _ := strconv.ParseInt(str(i), 10, 64)
+	num := func(f string) int64 {
+		n, _ := strconv.ParseInt(fields[f], 10, 64)
 		return n
 	}
+	_, hasValue := fields[fieldValueRev]
 	rec := Record{
-		Name: name, Scope: Scope(str(0)), Tier: Tier(str(1)),
-		ConfigVersion: num(3), AccessVersion: num(4), ScopeVersion: num(5), Rev: num(6), DBID: str(7),
-		AccessChangedAtMs: num(8), Fanout: Aspects(num(9)),
+		Name: name, Scope: Scope(fields[fieldScope]), Tier: Tier(fields[fieldTier]),
+		ConfigVersion: num(fieldConfigVersion), AccessVersion: num(fieldAccessVersion),
+		ScopeVersion: num(fieldScopeVersion), Rev: num(fieldRev), DBID: fields[fieldDBID],
+		AccessChangedAtMs: num(fieldAccessChanged), ConfigChangedAtMs: num(fieldConfigChanged),
+		UpdatedAtMs: num(fieldUpdatedAt), HasValue: hasValue, Fanout: Aspects(num(fieldFanout)),
 	}
-	if c := str(2); c != "" {
+	if c := fields[fieldConfig]; c != "" {
 		rec.Config = json.RawMessage(c)
 	}
 	return rec
 }
+
+// versionArg renders a version as the fixed-width decimal string the record
+// keeps, so that Lua compares versions exactly as strings.
+func versionArg(v int64) string { return fmt.Sprintf("%020d", v) }

@@ -17,6 +17,10 @@ var (
 	applyUserSrc string
 	//go:embed lua/apply_record.lua
 	applyRecordSrc string
+	//go:embed lua/put_value.lua
+	putValueSrc string
+	//go:embed lua/adopt_value.lua
+	adoptValueSrc string
 	//go:embed lua/finish_fanout.lua
 	finishFanoutSrc string
 	//go:embed lua/put_tier.lua
@@ -28,6 +32,8 @@ var (
 	commitLoadScript   = redis.NewScript(commitLoadSrc)
 	applyUserScript    = redis.NewScript(applyUserSrc)
 	applyRecordScript  = redis.NewScript(applyRecordSrc)
+	putValueScript     = redis.NewScript(putValueSrc)
+	adoptValueScript   = redis.NewScript(adoptValueSrc)
 	finishFanoutScript = redis.NewScript(finishFanoutSrc)
 	putTierScript      = redis.NewScript(putTierSrc)
 	markFanoutScript   = redis.NewScript(markFanoutSrc)

@@ -27,34 +27,49 @@ func (r *Registry) Record(ctx context.Context, name string) (Record, error) {
 	return parseRecord(name, vals), nil
 }
 
-// Server reads a server's record and the users who have it cached right now
-// (the reverse index, checked against each user's registry, so members whose
-// registry expired are not listed). O(reverse index size): an operator's tool.
+// Server reads a server's record and the users who hold it privately right
+// now: the allowed set and the holder index, each checked against the
+// user's membership. O(allowed + holders): an operator's tool.
 func (r *Registry) Server(ctx context.Context, name string) (ServerView, error) {
 	rec, err := r.Record(ctx, name)
 	if err != nil {
 		return ServerView{}, err
 	}
-	members, err := r.rdb.SMembers(ctx, r.keys.ServerCachedBy(name)).Result()
-	if err != nil {
-		return ServerView{}, fmt.Errorf("read reverse index of %s: %w", name, err)
+	candidates := map[string]bool{}
+	collect := func(users []string) error {
+		for _, u := range users {
+			candidates[u] = true
+		}
+		return nil
 	}
-	cached := make([]*redis.BoolCmd, len(members))
-	if len(members) > 0 {
+	if err := r.EachMember(ctx, name, SetAllowed, collect); err != nil {
+		return ServerView{}, err
+	}
+	if err := r.EachHolder(ctx, name, collect); err != nil {
+		return ServerView{}, err
+	}
+	users := make([]string, 0, len(candidates))
+	for u := range candidates {
+		users = append(users, u)
+	}
+	held := make([]*redis.StringCmd, len(users))
+	if len(users) > 0 {
 		_, err = r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, u := range members {
-				cached[i] = p.HExists(ctx, r.keys.UserRegistry(u), name)
+			for i, u := range users {
+				held[i] = p.HGet(ctx, r.keys.UserMembers(u), name)
 			}
 			return nil
 		})
-		if err != nil {
-			return ServerView{}, fmt.Errorf("read registries caching %s: %w", name, err)
+		if err != nil && !isNil(err) {
+			return ServerView{}, fmt.Errorf("read registries holding %s: %w", name, err)
 		}
 	}
 	v := ServerView{ServerName: name, Scope: string(rec.Scope), Version: rec.Version(), CachedFor: []string{}}
-	for i, u := range members {
-		if cached[i].Val() {
-			v.CachedFor = append(v.CachedFor, u)
+	if rec.Scope != ScopeDeleted && rec.HasValue && rec.Scope != ScopePublic {
+		for i, u := range users {
+			if isMember(held[i].Val()) {
+				v.CachedFor = append(v.CachedFor, u)
+			}
 		}
 	}
 	slices.Sort(v.CachedFor)

@@ -17,15 +17,13 @@ var SharedTiers = []Tier{TierApp, TierUser}
 
 // TierFor chooses the shared tier of a server from its config: `user` when it
 // has "requiresOAuth": true or "startup": false, else `app` (CONTRACT section 4).
-// Only those two fields are read.
+// Only those two keys are read, matched exactly as LibreChat does (encoding/json
+// would also accept "RequiresOAuth"), and only the JSON literals count:
+// "startup": 0 or "false" is not false.
 func TierFor(config json.RawMessage) Tier {
-	var c struct {
-		RequiresOAuth json.RawMessage `json:"requiresOAuth"`
-		Startup       json.RawMessage `json:"startup"`
-	}
-	_ = json.Unmarshal(config, &c) // a non-object config has neither field
-	// Only the JSON literals count: "startup": 0 or "false" is not false.
-	if string(c.RequiresOAuth) == "true" || string(c.Startup) == "false" {
+	var c map[string]json.RawMessage
+	_ = json.Unmarshal(config, &c) // a non-object config has neither key
+	if string(c["requiresOAuth"]) == "true" || string(c["startup"]) == "false" {
 		return TierUser
 	}
 	return TierApp

@@ -6,10 +6,12 @@ import (
 	"strconv"
 )
 
-// Value builds the cached value of a server: its config object plus "dbId"
-// (the MongoDB _id hex, omitted when unknown) and "lastUpdatedAt" (Unix ms).
-// Keys come out sorted, so equal inputs give equal bytes.
-func Value(config json.RawMessage, dbID string, lastUpdatedAtMs int64) ([]byte, error) {
+// Value builds the one cached value of a server: its config object plus
+// "dbId" (the MongoDB _id hex, omitted when unknown) and "updatedAt" and
+// "lastUpdatedAt" (both the same Unix ms: current LibreChat reads updatedAt,
+// the loader-era code lastUpdatedAt). Keys come out sorted, so equal inputs
+// give equal bytes whichever path builds the value.
+func Value(config json.RawMessage, dbID string, updatedAtMs int64) ([]byte, error) {
 	fields := map[string]json.RawMessage{}
 	if len(config) > 0 {
 		if err := json.Unmarshal(config, &fields); err != nil {
@@ -25,6 +27,8 @@ func Value(config json.RawMessage, dbID string, lastUpdatedAtMs int64) ([]byte, 
 	} else {
 		delete(fields, "dbId")
 	}
-	fields["lastUpdatedAt"] = json.RawMessage(strconv.FormatInt(lastUpdatedAtMs, 10))
+	ms := json.RawMessage(strconv.FormatInt(updatedAtMs, 10))
+	fields["updatedAt"] = ms
+	fields["lastUpdatedAt"] = ms
 	return json.Marshal(fields)
 }

@@ -2,63 +2,111 @@
 -- aspect: config, access (allowed set) and scope each change only when the
 -- event's version is newer than the version that aspect last took. So a
 -- duplicate changes nothing and any delivery order ends in the same record.
--- Every applied change bumps the record's revision and adds its aspects to the
--- record's unfinished fan-out mask, cleared by finish_fanout.lua once every
--- registry reflects the record; a redelivery finds the mask and finishes the job.
+-- Versions are compared as 20-digit decimal strings, exactly (Lua numbers are
+-- doubles: above 2^53 two versions would compare equal). Every applied change
+-- bumps the record's revision and adds its aspects to the unfinished fan-out
+-- mask, cleared by finish_fanout.lua; a redelivery finds the mask and finishes.
 --
 -- KEYS[1]  record hash             ({s:<server>}:rec)
 -- KEYS[2]  allowed set             ({s:<server>}:allowed)
 -- KEYS[3]  server lock             ({s:<server>}:lock)
+-- KEYS[4]  scratch set             ({s:<server>}:allowed:next)
+-- KEYS[5]  revoke set              ({s:<server>}:revoke)
+-- KEYS[6]  value                   ({s:<server>}:val)
 -- ARGV[1]  lock token of the caller (the fence)
--- ARGV[2]  event version (integer > 0)
+-- ARGV[2]  event version, 20 digits zero-padded
 -- ARGV[3]  config JSON, or '' when the event carries none
 -- ARGV[4]  scope: private | public | deleted, or '' when the event sets none
 -- ARGV[5]  '1' when the event sets the allowed set, else '0'
--- ARGV[6..] the allowed user ids (when ARGV[5] is '1')
+-- ARGV[6]  the config's updatedAt (Unix ms) from the event, or '' (then now)
+-- ARGV[7]  the server's MongoDB id from the event, or ''
+-- ARGV[8..] the allowed user ids (when ARGV[5] is '1')
 --
--- Returns  {mask, fields}: mask of aspects still to fan out (1 config, 2 access,
---          4 scope; this event's and any unfinished earlier ones), fields the
---          record after the change as HGETALL returns it (saves a round trip)
---          {-1, {}}: the lock does not hold ARGV[1]: nothing written
+-- Returns  {mask, fields, before, diffed, added}
+--          mask    aspects still to fan out (1 config, 2 access, 4 scope):
+--                  this event's newer ones and any unfinished earlier ones
+--          fields  the record after the change, as HGETALL returns it
+--          before  the unfinished mask found before this event
+--          diffed  1 when the allowed set changed from a known one: added is
+--                  then exactly the users it gained; 0 otherwise
+--          added   users the allowed set gained (when diffed is 1)
+--          The users it lost are added to the revoke set.
+--          {-1, {}, 0, 0, {}}: the lock does not hold ARGV[1]: nothing written
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then
-  return {-1, {}}
+  return {-1, {}, 0, 0, {}}
 end
-local v = tonumber(ARGV[2])
 local function version(field)
-  return tonumber(redis.call('HGET', KEYS[1], field)) or 0
+  local s = redis.call('HGET', KEYS[1], field)
+  if not s then
+    return string.rep('0', 20)
+  end
+  if #s < 20 and string.match(s, '^%d+$') then -- written by layout 1
+    return string.rep('0', 20 - #s) .. s
+  end
+  return s
 end
-local mask = 0
+local function now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local v = ARGV[2]
+local mask, diffed, added = 0, 0, {}
 if ARGV[3] ~= '' and v > version('cfgVersion') then
-  redis.call('HSET', KEYS[1], 'config', ARGV[3], 'cfgVersion', v)
+  local updated = ARGV[6]
+  if updated == '' then
+    updated = now()
+  end
+  redis.call('HSET', KEYS[1], 'config', ARGV[3], 'cfgVersion', v, 'cfgChangedAt', now(), 'updatedAt', updated)
   mask = mask + 1
 end
 if ARGV[5] == '1' and v > version('accessVersion') then
-  redis.call('DEL', KEYS[2])
-  for i = 6, #ARGV, 1000 do
-    redis.call('SADD', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+  local known = redis.call('HEXISTS', KEYS[1], 'accessVersion') == 1
+  redis.call('DEL', KEYS[4])
+  for i = 8, #ARGV, 1000 do
+    redis.call('SADD', KEYS[4], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+  end
+  local gone = redis.call('SDIFF', KEYS[2], KEYS[4])
+  for i = 1, #gone, 1000 do
+    redis.call('SADD', KEYS[5], unpack(gone, i, math.min(i + 999, #gone)))
+  end
+  if known then
+    diffed = 1
+    added = redis.call('SDIFF', KEYS[4], KEYS[2])
+  end
+  if #ARGV >= 8 then
+    redis.call('RENAME', KEYS[4], KEYS[2])
+  else
+    redis.call('DEL', KEYS[2])
   end
   redis.call('HSET', KEYS[1], 'accessVersion', v)
   mask = mask + 2
 end
 if ARGV[4] ~= '' and v > version('scopeVersion') then
   redis.call('HSET', KEYS[1], 'scope', ARGV[4], 'scopeVersion', v)
+  if ARGV[4] == 'deleted' then
+    -- Gone for every reader at once; a re-created server learns its new id.
+    redis.call('DEL', KEYS[6])
+    redis.call('HDEL', KEYS[1], 'dbId', 'valRev')
+  end
   mask = mask + 4
+end
+if ARGV[7] ~= '' and (mask > 0 or redis.call('HEXISTS', KEYS[1], 'dbId') == 0) then
+  redis.call('HSET', KEYS[1], 'dbId', ARGV[7])
 end
 if mask > 0 then
   redis.call('HINCRBY', KEYS[1], 'rev', 1)
   if mask >= 2 then
-    local t = redis.call('TIME')
-    redis.call('HSET', KEYS[1], 'accessChangedAt', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+    redis.call('HSET', KEYS[1], 'accessChangedAt', now())
   end
 end
-local unfinished = tonumber(redis.call('HGET', KEYS[1], 'fanout')) or 0
+local before = tonumber(redis.call('HGET', KEYS[1], 'fanout')) or 0
 local pending = 0
 for _, b in ipairs({1, 2, 4}) do
-  if math.floor(unfinished / b) % 2 == 1 or math.floor(mask / b) % 2 == 1 then
+  if math.floor(before / b) % 2 == 1 or math.floor(mask / b) % 2 == 1 then
     pending = pending + b
   end
 end
 if pending > 0 then
   redis.call('HSET', KEYS[1], 'fanout', pending)
 end
-return {pending, redis.call('HGETALL', KEYS[1])}
+return {pending, redis.call('HGETALL', KEYS[1]), before, diffed, added}

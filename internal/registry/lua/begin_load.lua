@@ -1,9 +1,9 @@
 -- begin_load: marks a user as loading, unless the user is already loaded.
--- While the pending hash exists, server flows record their changes for this
--- user in it (apply_user.lua) and commit_load.lua applies them on top of the
--- snapshot, so a change that lands during the load is not lost.
+-- While the pending hash exists, server flows record their membership changes
+-- for this user in it (apply_user.lua) and commit_load.lua applies them on top
+-- of the snapshot, so a change that lands during the load is not lost.
 --
--- KEYS[1]  loaded flag             ({u:<user>}:loaded)
+-- KEYS[1]  members hash            ({u:<user>}:m)
 -- KEYS[2]  pending hash            ({u:<user>}:pending)
 -- KEYS[3]  user lock               ({u:<user>}:lock)
 -- ARGV[1]  lock token of the caller
@@ -11,7 +11,7 @@
 --
 -- Returns  {1, now}  load begun (any older pending hash replaced); now is
 --                   the server's clock in Unix ms, to compare with the
---                   accessChangedAt of server records
+--                   accessChangedAt and cfgChangedAt of server records
 --          {0, 0}   already loaded: nothing written
 --          {-1, 0}  the lock does not hold ARGV[1]: nothing written
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then

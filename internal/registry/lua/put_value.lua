@@ -1,0 +1,27 @@
+-- put_value: writes a server's one cached value, built from its record, and
+-- notes the record revision it reflects (and the server's MongoDB id when
+-- given). Called by a server flow under the server lock after the record
+-- changed. A deleted server gets no value.
+--
+-- KEYS[1]  record hash             ({s:<server>}:rec)
+-- KEYS[2]  value                   ({s:<server>}:val)
+-- KEYS[3]  server lock             ({s:<server>}:lock)
+-- ARGV[1]  lock token of the caller (the fence)
+-- ARGV[2]  value JSON
+-- ARGV[3]  MongoDB id to note in the record, or '' to leave it
+--
+-- Returns  1 written; 0 the server is deleted: value removed;
+--          -1 the lock does not hold ARGV[1]: nothing written
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then
+  return -1
+end
+if redis.call('HGET', KEYS[1], 'scope') == 'deleted' then
+  redis.call('DEL', KEYS[2])
+  return 0
+end
+if ARGV[3] ~= '' then
+  redis.call('HSET', KEYS[1], 'dbId', ARGV[3])
+end
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('HSET', KEYS[1], 'valRev', redis.call('HGET', KEYS[1], 'rev') or '0')
+return 1

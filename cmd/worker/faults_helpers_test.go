@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -201,7 +202,7 @@ func countLoaded(ctx context.Context, rdb *redis.Client, keys registry.Keys, use
 	cmds := make([]*redis.IntCmd, len(users))
 	_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, u := range users {
-			cmds[i] = p.Exists(ctx, keys.UserLoaded(u))
+			cmds[i] = p.Exists(ctx, keys.UserMembers(u))
 		}
 		return nil
 	})
@@ -212,14 +213,17 @@ func countLoaded(ctx context.Context, rdb *redis.Client, keys registry.Keys, use
 	return n, err
 }
 
-// serverValues reads server's value in each user's private registry (one
-// pipeline) and returns how many users have it and how many have exactly want.
+// serverValues reads each user's membership of server (one pipeline) and the
+// server's one value; it returns how many users hold the server and how many
+// of those see exactly want (all of them or none: the value is stored once).
 func serverValues(ctx context.Context, rdb *redis.Client, keys registry.Keys, users []string, server, want string) (has, exact int, err error) {
 	cmds := make([]*redis.StringCmd, len(users))
+	var value *redis.StringCmd
 	_, err = rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, u := range users {
-			cmds[i] = p.HGet(ctx, keys.UserRegistry(u), server)
+			cmds[i] = p.HGet(ctx, keys.UserMembers(u), server)
 		}
+		value = p.Get(ctx, keys.ServerValue(server))
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -227,11 +231,11 @@ func serverValues(ctx context.Context, rdb *redis.Client, keys registry.Keys, us
 	}
 	for _, c := range cmds {
 		v, err := c.Result()
-		if err != nil {
+		if err != nil || strings.HasPrefix(v, "-") {
 			continue
 		}
 		has++
-		if v == want {
+		if value.Val() == want {
 			exact++
 		}
 	}

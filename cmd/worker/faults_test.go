@@ -81,13 +81,15 @@ func TestIntegrationKilledWorkerIsReplaced(t *testing.T) {
 	var version, granted int
 	for attempt := 1; ; attempt++ {
 		name, version = fmt.Sprintf("team-tool-%d", attempt), 1000+attempt
-		want = fmt.Sprintf(`{"apiKey":"k-%d","lastUpdatedAt":%d,"url":"https://tool"}`, attempt, version)
+		want = fmt.Sprintf(`{"apiKey":"k-%d","lastUpdatedAt":%d,"updatedAt":%d,"url":"https://tool"}`, attempt, version, version)
 		publish(t, n.JS, "mcp.server.access", fmt.Sprintf(
-			`{"serverName":%q,"allowedUserIds":%s,"config":{"url":"https://tool","apiKey":"k-%d"},"version":%d}`,
-			name, allowed, attempt, version))
-		cachedBy := keys.ServerCachedBy(name)
+			`{"serverName":%q,"allowedUserIds":%s,"config":{"url":"https://tool","apiKey":"k-%d"},"version":%d,"updatedAt":%d}`,
+			name, allowed, attempt, version, version))
 		deadline := time.Now().Add(30 * time.Second)
-		for rdb.SCard(ctx, cachedBy).Val() == 0 { // no sleep: the fan-out takes milliseconds
+		for { // no sleep: the fan-out takes milliseconds
+			if has, _, err := serverValues(ctx, rdb, keys, users, name, want); err == nil && has > 0 {
+				break
+			}
 			a.requireRunning(t)
 			require.False(t, time.Now().After(deadline), "the fan-out of %s did not begin", name)
 		}

@@ -83,6 +83,22 @@ func (h *Login) load(ctx context.Context, user, token string) error {
 	if err := h.reg.AdoptValues(ctx, adoptions); err != nil {
 		return err
 	}
-	_, err = h.reg.CommitLoad(ctx, user, token, entries)
-	return err
+	if _, err = h.reg.CommitLoad(ctx, user, token, entries); err != nil {
+		return err
+	}
+	return h.reg.ReleaseClaims(ctx, user, leftOut(names, entries))
+}
+
+// leftOut returns the names no entry holds (entries keep the names' order).
+func leftOut(names []string, entries []registry.Entry) []string {
+	var out []string
+	j := 0
+	for _, n := range names {
+		if j < len(entries) && entries[j].Name == n {
+			j++
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
 }

@@ -25,7 +25,7 @@ type Params struct {
 	Locks    *lockstatus.Locker
 	Source   ServerSource
 	IDs      ServerIDs `optional:"true"`
-	Config   Config `optional:"true"`
+	Config   Config    `optional:"true"`
 }
 
 // Map returns the handler of every event kind the worker handles.

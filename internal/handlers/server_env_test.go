@@ -30,7 +30,7 @@ func (e *env) newWorldWith(name string, source handlers.ServerSource) world {
 	reg := registry.New(e.rdb, cfg)
 	locks := lockstatus.New(e.rdb, lockstatus.Config{TTL: 2 * time.Second, WaitTries: 100, RetryDelay: 20 * time.Millisecond})
 	flows := handlers.Map(handlers.Params{
-		Registry: reg, Locks: locks, Source: source,
+		Registry: reg, Locks: locks, Source: source, IDs: e.store,
 		Config: handlers.Config{LoginRetryDelay: 20 * time.Millisecond},
 	})
 	return world{e: e, reg: reg, flows: flows}

@@ -97,3 +97,26 @@ func (r *Registry) AdoptValues(ctx context.Context, adoptions []Adoption) error 
 	}
 	return nil
 }
+
+// ReleaseClaims takes user out of the holder index of servers a login claimed
+// but left out of its snapshot (public, deleted, or revoked during the load).
+// Safe at any time: the user can come to hold such a server only through a
+// grant from its allowed set, which a later revoke finds through the revoke
+// set, never through the holder index. One pipelined round trip (none when
+// names is empty).
+func (r *Registry) ReleaseClaims(ctx context.Context, user string, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	bucket := HolderBucket(user)
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, name := range names {
+			p.HDel(ctx, r.keys.ServerHolders(name, bucket), user)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("release claims of %s: %w", user, err)
+	}
+	return nil
+}

@@ -75,7 +75,7 @@ func (h *Login) load(ctx context.Context, user, token string) error {
 	for i, s := range servers {
 		names[i] = s.Name
 	}
-	states, err := h.reg.ClaimServers(ctx, user, names)
+	states, err := h.reg.ClaimServers(ctx, user, names, accessSince(startedAt))
 	if err != nil {
 		return err
 	}

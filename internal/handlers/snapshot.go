@@ -33,7 +33,7 @@ const recordClockMargin = 2 * time.Second
 func snapshot(servers []serverdb.Server, states []registry.ServerState, loadStartedAtMs int64) ([]registry.Entry, []registry.Adoption) {
 	entries := make([]registry.Entry, 0, len(servers))
 	var adoptions []registry.Adoption
-	since := loadStartedAtMs - recordClockMargin.Milliseconds()
+	since := accessSince(loadStartedAtMs)
 	for i, s := range servers {
 		st := states[i]
 		if st.Scope == registry.ScopePublic || st.Scope == registry.ScopeDeleted {
@@ -54,6 +54,12 @@ func snapshot(servers []serverdb.Server, states []registry.ServerState, loadStar
 		}
 	}
 	return entries, adoptions
+}
+
+// accessSince is the Redis-clock time from which a record change counts as
+// newer than a load that began at loadStartedAtMs.
+func accessSince(loadStartedAtMs int64) int64 {
+	return loadStartedAtMs - recordClockMargin.Milliseconds()
 }
 
 // withValidNames drops servers whose name events could never carry (control

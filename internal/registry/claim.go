@@ -13,29 +13,30 @@ import (
 // from MongoDB: the server's record, and whether the user is in its allowed set.
 type ServerState struct {
 	Record
-	// Allowed reports whether the user is in the record's allowed set
-	// (meaningful when Record.AccessVersion > 0).
+	// Allowed reports whether the user is in the record's allowed set; it is
+	// read only for records whose access changed at or after the accessSince
+	// given to ClaimServers (false otherwise).
 	Allowed bool
 }
 
 // ClaimServers adds user to the login-holder index of every named server,
-// then reads the record and the user's membership of its allowed set: one
-// pipelined round trip. The order matters (DESIGN "login versus revoke"): a
-// change whose record update comes before this read is seen here; one that
-// comes after walks the holder index and finds the user.
-func (r *Registry) ClaimServers(ctx context.Context, user string, names []string) ([]ServerState, error) {
+// then reads the records: one pipelined round trip. The order matters (DESIGN
+// "login versus revoke"): a change whose record update comes before this read
+// is seen here; one that comes after walks the holder index and finds the
+// user. Only for records whose access changed at or after accessSince (Redis
+// clock, ms) it also asks whether the user is in the allowed set, in a second
+// round trip (rare: an access change racing the load).
+func (r *Registry) ClaimServers(ctx context.Context, user string, names []string, accessSince int64) ([]ServerState, error) {
 	if len(names) == 0 {
 		return nil, nil
 	}
 	k := r.keys
 	bucket := HolderBucket(user)
 	recs := make([]*redis.SliceCmd, len(names))
-	allowed := make([]*redis.BoolCmd, len(names))
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, name := range names {
 			p.HSet(ctx, k.ServerHolders(name, bucket), user, "1")
 			recs[i] = p.HMGet(ctx, k.ServerRecord(name), recordFields...)
-			allowed[i] = p.SIsMember(ctx, k.ServerAllowed(name), user)
 		}
 		return nil
 	})
@@ -43,8 +44,28 @@ func (r *Registry) ClaimServers(ctx context.Context, user string, names []string
 		return nil, fmt.Errorf("claim servers for %s: %w", user, err)
 	}
 	states := make([]ServerState, len(names))
+	var recent []int
 	for i, name := range names {
-		states[i] = ServerState{Record: parseRecord(name, recs[i].Val()), Allowed: allowed[i].Val()}
+		states[i] = ServerState{Record: parseRecord(name, recs[i].Val())}
+		if states[i].AccessVersion > 0 && states[i].AccessChangedAtMs >= accessSince {
+			recent = append(recent, i)
+		}
+	}
+	if len(recent) == 0 {
+		return states, nil
+	}
+	allowed := make([]*redis.BoolCmd, len(recent))
+	_, err = r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for j, i := range recent {
+			allowed[j] = p.SIsMember(ctx, k.ServerAllowed(names[i]), user)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim servers for %s: %w", user, err)
+	}
+	for j, i := range recent {
+		states[i].Allowed = allowed[j].Val()
 	}
 	return states, nil
 }

@@ -47,12 +47,19 @@ func connectRedis(t testing.TB, opts *redis.Options) *redis.Client {
 // uniquePrefix returns a key prefix for one test and deletes its keys at
 // cleanup (SCAN is fine here: it is test cleanup, not a flow).
 func uniquePrefix(t testing.TB) string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
-	prefix := "test:" + name + ":" + hex.EncodeToString(b) + ":"
+	prefix := newPrefix(t)
 	t.Cleanup(func() { deleteByPrefix(prefix) })
 	return prefix
+}
+
+// newPrefix returns "test:<test name>:<random>:". Braces in the test name are
+// replaced so that a Redis Cluster hash tag in a key is the caller's, never a
+// piece of the prefix.
+func newPrefix(t testing.TB) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	name := strings.NewReplacer("/", "_", " ", "_", "{", "(", "}", ")").Replace(t.Name())
+	return "test:" + name + ":" + hex.EncodeToString(b) + ":"
 }
 
 func deleteByPrefix(prefix string) {

@@ -16,8 +16,9 @@ run: build ## run the worker on embedded NATS, Redis-protocol and MongoDB-protoc
 	$(GO) build -o bin/devstack ./cmd/devstack
 	bin/devstack --worker bin/worker
 
-test: ## run every test with the race detector against real servers (Redis on REDIS_URL, embedded NATS and FerretDB)
+test: ## run every test with the race detector against real servers (Redis on REDIS_URL, embedded NATS and FerretDB), then the registry and flow tests again on a 3-master Redis Cluster
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	MCP_TEST_REDIS=cluster $(GO) test -race -count=1 -timeout 10m ./internal/registry/ ./internal/handlers/
 
 vet: ## go vet, gofmt and go.mod tidiness
 	$(GO) vet $(PKGS)

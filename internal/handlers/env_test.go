@@ -49,7 +49,7 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	}
 	prefix := "t:"
 	if o.rdb == nil {
-		o.rdb, prefix = testenv.Redis(t)
+		o.rdb, prefix = testenv.DefaultRedis(t)
 	}
 	m := testenv.StartMongo(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

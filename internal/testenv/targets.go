@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"os"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -41,4 +42,22 @@ func RedisTargets() []RedisTarget {
 			return SharedRedisCluster(t)
 		}},
 	}
+}
+
+// RedisTargetEnv names the environment variable that picks the Redis a
+// package's tests use through DefaultRedis: "cluster" for the shared 3-master
+// cluster, anything else for the single Redis. `make test` runs the registry,
+// lock and flow packages once with each.
+const RedisTargetEnv = "MCP_TEST_REDIS"
+
+// DefaultRedis returns the client and key prefix of the Redis this test run
+// targets (RedisTargetEnv): the single Redis by default, the shared cluster
+// when it says "cluster". The package's TestMain should call
+// StopSharedRedisCluster.
+func DefaultRedis(t testing.TB) (redis.UniversalClient, string) {
+	t.Helper()
+	if os.Getenv(RedisTargetEnv) == "cluster" {
+		return SharedRedisCluster(t)
+	}
+	return Redis(t)
 }

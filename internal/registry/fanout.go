@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/mcp-registry/worker/reader"
 )
 
 // UserOp is the membership change one user gets from a server flow.
@@ -198,7 +200,7 @@ func (r *Registry) PruneHolders(ctx context.Context, server string, users []stri
 	}
 	var back []string
 	for i, u := range users {
-		if loading[i].Val() > 0 || isMember(held[i].Val()) {
+		if loading[i].Val() > 0 || reader.IsMember(server, held[i].Val()) {
 			back = append(back, u)
 		}
 	}
@@ -216,10 +218,6 @@ func (r *Registry) PruneHolders(ctx context.Context, server string, users []stri
 	}
 	return nil
 }
-
-// isMember reports whether a members-hash value is a membership (not a
-// tombstone, not absent).
-func isMember(v string) bool { return v != "" && v[0] != '-' }
 
 func isNoScript(err error) bool { return strings.Contains(err.Error(), "NOSCRIPT") }
 

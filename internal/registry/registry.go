@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/mcp-registry/worker/reader"
 )
 
 // Config sets the registry's key prefix and cache lifetime.
@@ -42,14 +44,16 @@ func (c Config) Validate() error {
 
 // Registry reads and writes the registry in Redis. It is safe for concurrent use.
 type Registry struct {
-	rdb  redis.UniversalClient
-	keys Keys
-	cfg  Config
+	rdb    redis.UniversalClient
+	keys   Keys
+	cfg    Config
+	reader *reader.Reader
 }
 
 // New returns a Registry on client (single, failover or cluster).
 func New(client redis.UniversalClient, cfg Config) *Registry {
-	return &Registry{rdb: client, keys: NewKeys(cfg.KeyPrefix), cfg: cfg}
+	rd, _ := reader.New(client, reader.Options{KeyPrefix: cfg.KeyPrefix}) // no creds key: cannot fail
+	return &Registry{rdb: client, keys: NewKeys(cfg.KeyPrefix), cfg: cfg, reader: rd}
 }
 
 // Keys returns the key builders (for lock keys and for readers).

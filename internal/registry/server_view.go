@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/mcp-registry/worker/reader"
 )
 
 // ServerView is a server as `worker inspect server` shows it.
@@ -67,7 +69,7 @@ func (r *Registry) Server(ctx context.Context, name string) (ServerView, error) 
 	v := ServerView{ServerName: name, Scope: string(rec.Scope), Version: rec.Version(), CachedFor: []string{}}
 	if rec.Scope != ScopeDeleted && rec.HasValue && rec.Scope != ScopePublic {
 		for i, u := range users {
-			if isMember(held[i].Val()) {
+			if reader.IsMember(name, held[i].Val()) {
 				v.CachedFor = append(v.CachedFor, u)
 			}
 		}

@@ -1,19 +1,23 @@
 package registry
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/mcp-registry/worker/reader/layout"
+)
 
 // Tier is a shared registry tier. On a name clash app beats user beats private.
-type Tier string
+type Tier = layout.Tier
 
 // The shared tiers, and the pseudo-tier of a user's private registry.
 const (
-	TierApp     Tier = "app"
-	TierUser    Tier = "user"
-	TierPrivate Tier = "private"
+	TierApp     = layout.TierApp
+	TierUser    = layout.TierUser
+	TierPrivate = layout.TierPrivate
 )
 
 // SharedTiers lists the shared tiers in precedence order.
-var SharedTiers = []Tier{TierApp, TierUser}
+var SharedTiers = layout.SharedTiers
 
 // TierFor chooses the shared tier of a server from its config: `user` when it
 // has "requiresOAuth": true or "startup": false, else `app` (CONTRACT section 4).

@@ -1,0 +1,140 @@
+package layout
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Version is the registry layout these keys describe (docs/redis-layout.md).
+// The worker stores it under Keys.Layout.
+const Version = 2
+
+// HolderBuckets is how many small hashes a server's login-holder index is
+// spread over. Small hashes stay in Redis's compact listpack encoding (up to
+// 512 fields each), so an index entry costs about a third of a member of one
+// big set; 128 buckets keep that up to ~65,000 holders per server.
+const HolderBuckets = 128
+
+// Keys builds every Redis key name of the registry. It is the only place key
+// strings are made (lock keys included, so that a lock shares the hash slot of
+// what it guards).
+//
+// Room for tenants: the default tenant's keys are the ones below; a tenant's
+// own server and tier keys will put the escaped tenant id in the hash tag
+// ({t:<tenant>:s:<name>}, {t:<tenant>:shared}), which no default-tenant key
+// can collide with because ':' is escaped inside ids.
+type Keys struct {
+	prefix string
+}
+
+// NewKeys returns key builders under prefix (--key-prefix). The prefix must
+// not contain '{' or '}' (the config validation refuses them).
+func NewKeys(prefix string) Keys { return Keys{prefix: prefix} }
+
+// idEscaper percent-escapes the bytes that could end a hash tag ('}'), open
+// one ('{'), end a key segment (':') or collide with an escape ('%'). Every
+// other byte of an id is kept, so keys stay readable.
+var idEscaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D", ":", "%3A")
+
+// EscapeID returns the form of an id used inside key names.
+func EscapeID(id string) string { return idEscaper.Replace(id) }
+
+func (k Keys) user(id, part string) string {
+	return k.prefix + "{u:" + EscapeID(id) + "}:" + part
+}
+
+func (k Keys) server(name, part string) string {
+	return k.prefix + "{s:" + EscapeID(name) + "}:" + part
+}
+
+// Layout is the string holding the layout version of everything under the prefix.
+func (k Keys) Layout() string { return k.prefix + "layout" }
+
+// UserMembers is the user's private registry: a hash server name -> record
+// revision (membership; a value starting with '-' is a tombstone of a removed
+// server), plus the field LoadedField while the user is loaded. The key exists
+// exactly while the user is loaded and carries the one TTL (--cache-ttl).
+func (k Keys) UserMembers(user string) string { return k.user(user, "m") }
+
+// UserPending is the hash that exists while a load is in progress: the load's
+// token and the membership changes that arrived during the load.
+func (k Keys) UserPending(user string) string { return k.user(user, "pending") }
+
+// UserLock is the per-user load lock (redsync).
+func (k Keys) UserLock(user string) string { return k.user(user, "lock") }
+
+// ServerRecord is the hash holding a server's scope, canonical config, versions and revision.
+func (k Keys) ServerRecord(name string) string { return k.server(name, "rec") }
+
+// ServerValue is the string holding the server's one cached value (JSON), the
+// bytes every reader gets; absent while the server is deleted or unknown.
+func (k Keys) ServerValue(name string) string { return k.server(name, "val") }
+
+// ServerAllowed is the set of users allowed to use a private server.
+func (k Keys) ServerAllowed(name string) string { return k.server(name, "allowed") }
+
+// ServerRevoke is the set of users an access change took the server from and
+// whose membership may still need removing (drained by the fan-out).
+func (k Keys) ServerRevoke(name string) string { return k.server(name, "revoke") }
+
+// ServerAllowedNext is the scratch set apply_record builds a new allowed set in.
+func (k Keys) ServerAllowedNext(name string) string { return k.server(name, "allowed:next") }
+
+// ServerHolders is bucket b (0 <= b < HolderBuckets) of the login-holder
+// index: users whose login snapshot may hold the server.
+func (k Keys) ServerHolders(name string, b int) string {
+	return k.server(name, "h:"+strconv.Itoa(b))
+}
+
+// ServerLock is the per-server lock (redsync) serialising record changes.
+func (k Keys) ServerLock(name string) string { return k.server(name, "lock") }
+
+// Tier is the hash server name -> record revision of one shared tier's members.
+func (k Keys) Tier(t Tier) string { return k.prefix + "{shared}:" + string(t) }
+
+// TierRevs is the hash server name -> revision of the last tier change, which
+// fences tier writes the way tombstones fence private ones.
+func (k Keys) TierRevs() string { return k.prefix + "{shared}:revs" }
+
+// UserFeed is the sharded pub/sub channel of the user's change notices
+// (membership added, removed, reloaded); it shares the user's hash slot.
+func (k Keys) UserFeed(user string) string { return k.user(user, "feed") }
+
+// ServerFeed is the sharded pub/sub channel of a server's value changes.
+func (k Keys) ServerFeed(name string) string { return k.server(name, "feed") }
+
+// SharedFeed is the sharded pub/sub channel of the shared tiers' changes.
+func (k Keys) SharedFeed() string { return k.prefix + "{shared}:feed" }
+
+// LegacyTier is the first layout's tier hash (server name -> value); read
+// only to migrate it.
+func (k Keys) LegacyTier(t Tier) string { return k.prefix + "{shared}:tier:" + string(t) }
+
+// HolderBucket returns the bucket of user in a server's holder index (FNV-1a).
+func HolderBucket(user string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(user); i++ {
+		h ^= uint32(user[i])
+		h *= 16777619
+	}
+	return int(h % HolderBuckets)
+}
+
+// LoadedField is the reserved field of UserMembers that marks the user as
+// loaded (value: load time, Unix ms). It starts with a NUL byte, which no
+// server name can contain.
+const LoadedField = "\x00loaded"
+
+// Tier is a shared registry tier, or the pseudo-tier of a user's private
+// registry. On a name clash app beats user beats private.
+type Tier string
+
+// The shared tiers and the private pseudo-tier.
+const (
+	TierApp     Tier = "app"
+	TierUser    Tier = "user"
+	TierPrivate Tier = "private"
+)
+
+// SharedTiers lists the shared tiers in precedence order.
+var SharedTiers = []Tier{TierApp, TierUser}

@@ -123,15 +123,15 @@ func checkLoaded(ctx context.Context, b *testing.B, w *world, users []string, wa
 		sizes := make([]*redis.IntCmd, len(chunk))
 		if _, err := w.admin.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, u := range chunk {
-				flags[i] = p.Exists(ctx, k.UserLoaded(u))
-				sizes[i] = p.HLen(ctx, k.UserRegistry(u))
+				flags[i] = p.Exists(ctx, k.UserMembers(u))
+				sizes[i] = p.HLen(ctx, k.UserMembers(u))
 			}
 			return nil
 		}); err != nil {
 			b.Fatalf("check loaded: %v", err)
 		}
 		for i, u := range chunk {
-			if flags[i].Val() != 1 || sizes[i].Val() != int64(want) {
+			if flags[i].Val() != 1 || sizes[i].Val() != int64(want)+1 { // +1: the loaded mark
 				b.Fatalf("user %s: loaded %d, %d servers, want loaded with %d", u, flags[i].Val(), sizes[i].Val(), want)
 			}
 		}

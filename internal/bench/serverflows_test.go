@@ -16,18 +16,21 @@ import (
 	"github.com/mcp-registry/worker/internal/serverdb"
 )
 
-// warmUpServerFlows runs a login, an update and an access event on a server
-// of its own, so that every Lua script the measured flows use is cached in
-// Redis (a running worker's steady state: the first call of a script after a
-// Redis start costs an extra round trip or two for NOSCRIPT).
+// warmUpServerFlows runs a login, then an update, an access, a shared and a
+// deleted event on a server of its own, so that every Lua script the measured
+// flows use is cached in Redis (a running worker's steady state: the first
+// call of a script after a Redis start costs an extra round trip or two for
+// NOSCRIPT).
 func warmUpServerFlows(ctx context.Context, tb testing.TB, w *world) {
 	tb.Helper()
 	user, name := userID("warm", 0), "warm-up"
 	w.source.set(user, []serverdb.Server{serverOf(name, 0, baseUpdatedAt)})
 	steps := []events.Event{
 		{Kind: events.KindUserLogin, UserID: user},
-		{Kind: events.KindServerUpdated, ServerName: name, Config: configJSON(name, 1), Version: baseUpdatedAt + 1},
-		{Kind: events.KindServerAccess, ServerName: name, AllowedUserIDs: []string{user}, Config: configJSON(name, 2), Version: baseUpdatedAt + 2},
+		{Kind: events.KindServerUpdated, ServerName: name, Config: configJSON(name, 1), Version: baseUpdatedAt + 1, UpdatedAtMs: baseUpdatedAt + 1},
+		{Kind: events.KindServerAccess, ServerName: name, AllowedUserIDs: []string{user}, Config: configJSON(name, 2), Version: baseUpdatedAt + 2, UpdatedAtMs: baseUpdatedAt + 2},
+		{Kind: events.KindServerShared, ServerName: name, Config: configJSON(name, 3), Version: baseUpdatedAt + 3, UpdatedAtMs: baseUpdatedAt + 3},
+		{Kind: events.KindServerDeleted, ServerName: name, Version: baseUpdatedAt + 4, UpdatedAtMs: baseUpdatedAt + 4},
 	}
 	for _, ev := range steps {
 		if err := w.handle(ctx, ev); err != nil {
@@ -54,17 +57,22 @@ func cacheServer(ctx context.Context, tb testing.TB, w *world, set string, n int
 	return users
 }
 
-// countValues returns how many users' private registries hold want for
-// server (want nil: how many do not hold the server at all).
+// countValues returns how many users hold server with the value want (want
+// nil: how many do not hold the server at all). The value is stored once, in
+// the server's value key; users hold membership.
 func countValues(ctx context.Context, tb testing.TB, w *world, users []string, server string, want []byte) int {
 	tb.Helper()
 	k := w.reg.Keys()
+	value, err := w.admin.Get(ctx, k.ServerValue(server)).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		tb.Fatalf("read value: %v", err)
+	}
 	n := 0
 	for chunk := range slices.Chunk(users, 10_000) {
 		cmds := make([]*redis.StringCmd, len(chunk))
 		_, err := w.admin.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, u := range chunk {
-				cmds[i] = p.HGet(ctx, k.UserRegistry(u), server)
+				cmds[i] = p.HGet(ctx, k.UserMembers(u), server)
 			}
 			return nil
 		})
@@ -72,11 +80,11 @@ func countValues(ctx context.Context, tb testing.TB, w *world, users []string, s
 			tb.Fatalf("read registries: %v", err)
 		}
 		for _, c := range cmds {
-			v, err := c.Result()
+			held := c.Val() != "" && c.Val()[0] != '-'
 			switch {
-			case want == nil && errors.Is(err, redis.Nil):
+			case want == nil && !held:
 				n++
-			case want != nil && err == nil && v == string(want):
+			case want != nil && held && value == string(want):
 				n++
 			}
 		}
@@ -84,8 +92,9 @@ func countValues(ctx context.Context, tb testing.TB, w *world, users []string, s
 	return n
 }
 
-// value is what a user's registry must hold for srv after an event carrying
-// config at version.
+// value is the server's one value for srv after an event carrying config at
+// version (the benchmarks' events carry UpdatedAtMs = Version, so the value's
+// updatedAt is the version, not the worker's clock).
 func value(tb testing.TB, srv serverdb.Server, config []byte, version int64) []byte {
 	tb.Helper()
 	v, err := registry.Value(config, srv.DBID, version)

@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -8,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mcp-registry/worker/internal/serverdb"
 	"github.com/mcp-registry/worker/internal/testenv"
 )
 
@@ -137,4 +140,48 @@ func TestIntegrationFillUnrelated(t *testing.T) {
 	fillUnrelated(ctx, t, admin, 250_001)
 	assert.Equal(t, int64(250_001), admin.DBSize(ctx).Val())
 	assert.Equal(t, int64(1), admin.Exists(ctx, unrelatedPrefix+":250000").Val())
+}
+
+// TestIntegrationReferenceLogin checks the reference loader against the
+// figures the issue states: a cold load of 5 servers is 19 Redis commands
+// (INFO commandstats) in 5 round trips; a warm one is 1 EXISTS; an update
+// writes one SET per holder.
+func TestIntegrationReferenceLogin(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ref := newReference(t, w)
+	ctx := t.Context()
+	servers := make([]serverdb.Server, 5)
+	for i := range servers {
+		servers[i] = serverOf(fmt.Sprintf("ref-%d", i), i, baseUpdatedAt)
+	}
+	w.source.set("u1", servers)
+	w.source.set("u2", servers[:1])
+	require.NoError(t, ref.login(ctx, "u2"))
+	cold := w.measureOn(ctx, t, ref.hook, func() error { return ref.login(ctx, "u1") })
+	assert.Equal(t, int64(referenceLoginCommands(5)), cold.redisCmds)
+	assert.Equal(t, int64(19), cold.redisCmds)
+	assert.Equal(t, int64(5), cold.RoundTrips)
+	assert.Equal(t, cmdStats{"exists": 1, "set": 7, "get": 5, "sadd": 5, "del": 1}, withoutAdmin(cold.stats))
+	warm := w.measureOn(ctx, t, ref.hook, func() error { return ref.login(ctx, "u1") })
+	assert.Equal(t, int64(1), warm.redisCmds)
+
+	v := value(t, servers[0], config300("ref-0", 1), baseUpdatedAt+1)
+	var n int
+	upd := w.measureOn(ctx, t, ref.hook, func() (err error) {
+		n, err = ref.update(ctx, "ref-0", v)
+		return err
+	})
+	assert.Equal(t, 2, n)
+	assert.Equal(t, cmdStats{"sscan": 1, "set": 2}, withoutAdmin(upd.stats))
+	assert.Equal(t, 2, countRefValues(ctx, t, ref, []string{"u1", "u2"}, "ref-0", v))
+}
+
+func TestConfig300(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"a", "mem-0001", "holders-1000000"} {
+		c := config300(name, 12)
+		assert.Len(t, c, 300, name)
+		assert.True(t, json.Valid(c), name)
+	}
 }

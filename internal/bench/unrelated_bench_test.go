@@ -72,7 +72,7 @@ func measureUnrelatedKeys(b *testing.B) *table {
 	}
 	for r := range updateRounds {
 		version := baseUpdatedAt + int64(r) + 1
-		ev := events.Event{Kind: events.KindServerUpdated, ServerName: probeServer, Config: configJSON(probeServer, r+1), Version: version}
+		ev := events.Event{Kind: events.KindServerUpdated, ServerName: probeServer, Config: configJSON(probeServer, r+1), Version: version, UpdatedAtMs: version}
 		order := []*unrelatedSide{empty, full}
 		if r%2 == 1 {
 			order = []*unrelatedSide{full, empty}

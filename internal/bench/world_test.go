@@ -24,6 +24,7 @@ import (
 // hook counts, an in-memory server source, and an uncounted admin client for
 // setup, checks and INFO.
 type world struct {
+	redis  *testenv.RedisServer
 	admin  *redis.Client
 	rdb    *redis.Client
 	hook   *counter
@@ -47,7 +48,7 @@ func newWorld(tb testing.TB) *world {
 	locks := lockstatus.New(rdb, lockstatus.DefaultConfig())
 	src := &memSource{servers: map[string][]serverdb.Server{}}
 	flows := handlers.Map(handlers.Params{Registry: reg, Locks: locks, Source: src})
-	return &world{admin: admin, rdb: rdb, hook: hook, reg: reg, source: src, flows: flows}
+	return &world{redis: srv, admin: admin, rdb: rdb, hook: hook, reg: reg, source: src, flows: flows}
 }
 
 // memSource is an in-memory handlers.ServerSource: user -> servers. MongoDB
@@ -63,6 +64,12 @@ func (s *memSource) AccessibleServers(_ context.Context, user string) ([]serverd
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.servers[user], nil
+}
+
+func (s *memSource) get(user string) []serverdb.Server {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.servers[user]
 }
 
 func (s *memSource) set(user string, servers []serverdb.Server) {
@@ -128,6 +135,7 @@ type measured struct {
 // probe is a measurement in progress (see start).
 type probe struct {
 	w        *world
+	hook     *counter
 	before   counts
 	redisCPU float64
 	ownCPU   time.Duration
@@ -137,6 +145,13 @@ type probe struct {
 // start resets Redis's command statistics and notes the counters.
 func (w *world) start(ctx context.Context, tb testing.TB) *probe {
 	tb.Helper()
+	return w.startOn(ctx, tb, w.hook)
+}
+
+// startOn is start for the traffic hook counts (another client of the same
+// redis-server, such as the reference's).
+func (w *world) startOn(ctx context.Context, tb testing.TB, hook *counter) *probe {
+	tb.Helper()
 	if err := w.admin.ConfigResetStat(ctx).Err(); err != nil {
 		tb.Fatalf("config resetstat: %v", err)
 	}
@@ -144,7 +159,7 @@ func (w *world) start(ctx context.Context, tb testing.TB) *probe {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &probe{w: w, before: w.hook.read(), redisCPU: cpu, ownCPU: processCPU(), began: time.Now()}
+	return &probe{w: w, hook: hook, before: hook.read(), redisCPU: cpu, ownCPU: processCPU(), began: time.Now()}
 }
 
 // stop reads what was spent since start. Wall time and worker CPU count
@@ -152,7 +167,7 @@ func (w *world) start(ctx context.Context, tb testing.TB) *probe {
 func (p *probe) stop(ctx context.Context, tb testing.TB) measured {
 	tb.Helper()
 	elapsed := time.Since(p.began)
-	spent := p.w.hook.read().sub(p.before)
+	spent := p.hook.read().sub(p.before)
 	own := processCPU() - p.ownCPU
 	cpu, err := redisCPU(ctx, p.w.admin)
 	if err != nil {
@@ -171,7 +186,13 @@ func (p *probe) stop(ctx context.Context, tb testing.TB) measured {
 // measure runs fn between start and stop.
 func (w *world) measure(ctx context.Context, tb testing.TB, fn func() error) measured {
 	tb.Helper()
-	p := w.start(ctx, tb)
+	return w.measureOn(ctx, tb, w.hook, fn)
+}
+
+// measureOn is measure for the traffic hook counts.
+func (w *world) measureOn(ctx context.Context, tb testing.TB, hook *counter, fn func() error) measured {
+	tb.Helper()
+	p := w.startOn(ctx, tb, hook)
 	if err := fn(); err != nil {
 		tb.Fatal(err)
 	}

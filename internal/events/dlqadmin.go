@@ -20,8 +20,12 @@ type DeadLetter struct {
 	Delivered uint64 // deliveries before it was dead-lettered
 	StreamSeq uint64 // sequence in the main stream
 	Time      time.Time
-	Header    nats.Header // every header, Mcp-Dlq-* included
-	Data      []byte
+	Header    nats.Header // the dead letter's own headers, Mcp-Dlq-* included
+	// Original holds the original message's headers (from Mcp-Dlq-Headers;
+	// for a dead letter written before that header existed, its own headers
+	// minus the Mcp-Dlq-* ones).
+	Original nats.Header
+	Data     []byte
 }
 
 // ListDeadLetters returns up to limit dead letters (limit <= 0: all), oldest
@@ -43,8 +47,8 @@ func ListDeadLetters(ctx context.Context, js jetstream.JetStream, c Config, limi
 }
 
 // ReplayDeadLetters re-publishes dead letters (seqs; empty means all) to
-// their original subject with the original payload and headers minus the
-// Mcp-Dlq-* ones, and the Nats-Msg-Id "<original id or dlq seq>:replay:<dlq
+// their original subject with the original payload and headers (minus any
+// Nats-* one), and the Nats-Msg-Id "<original id or dlq seq>:replay:<dlq
 // seq>". Each is deleted from the dead-letter stream only after its publish
 // succeeded; a replay interrupted and run again within the duplicate window
 // does not publish twice. It returns how many were replayed.
@@ -126,9 +130,9 @@ func eachDeadLetter(ctx context.Context, st jetstream.Stream, c Config, fn func(
 // replayOne publishes one dead letter back and deletes it.
 func replayOne(ctx context.Context, js jetstream.JetStream, st jetstream.Stream, c Config, m *jetstream.RawStreamMsg) error {
 	dl := toDeadLetter(c.Subjects(), m)
-	h := make(nats.Header, len(m.Header))
-	for k, v := range m.Header {
-		if strings.HasPrefix(strings.ToLower(k), strings.ToLower(dlqHeaderPrefix)) || k == HeaderMsgID {
+	h := make(nats.Header, len(dl.Original)+1)
+	for k, v := range dl.Original {
+		if isNatsHeader(k) { // Nats-Expected-*, Nats-Rollup, ...: never steer the replay
 			continue
 		}
 		h[k] = append([]string(nil), v...)
@@ -161,6 +165,19 @@ func toDeadLetter(s Subjects, m *jetstream.RawStreamMsg) DeadLetter {
 	}
 	if dl.Subject == "" {
 		dl.Subject = s.For(Kind(strings.TrimPrefix(m.Subject, s.DLQ(""))))
+	}
+	if enc := m.Header.Get(HeaderDLQHeaders); enc != "" {
+		dl.Original = decodeOriginalHeaders(enc)
+	} else { // written before Mcp-Dlq-Headers: the original headers were copied
+		dl.Original = make(nats.Header, len(m.Header))
+		for k, v := range m.Header {
+			if !strings.HasPrefix(strings.ToLower(k), strings.ToLower(dlqHeaderPrefix)) && k != HeaderMsgID {
+				dl.Original[k] = v
+			}
+		}
+		if id := m.Header.Get(HeaderDLQMsgID); id != "" {
+			dl.Original.Set(HeaderMsgID, id)
+		}
 	}
 	dl.Delivered, _ = strconv.ParseUint(m.Header.Get(HeaderDLQDelivered), 10, 64)
 	dl.StreamSeq, _ = strconv.ParseUint(m.Header.Get(HeaderDLQStreamSeq), 10, 64)

@@ -18,6 +18,7 @@ type Metrics struct {
 	handle      *prometheus.HistogramVec
 	inFlight    prometheus.Gauge
 	deadLetters *prometheus.CounterVec
+	dropped     *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them with reg (nil registers
@@ -26,6 +27,8 @@ type Metrics struct {
 //   - mcp_worker_handle_seconds{kind}: time from receipt to acknowledgement
 //   - mcp_worker_in_flight: messages being handled now
 //   - mcp_worker_dead_letters_total{kind}: messages moved to the dead-letter stream
+//   - mcp_worker_dead_letters_dropped_total{kind}: messages terminated because
+//     their dead letter could not be written (alert on any)
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
 	return &Metrics{
@@ -46,6 +49,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "mcp_worker_dead_letters_total",
 			Help: "Messages moved to the dead-letter stream, by event kind.",
 		}, []string{"kind"}),
+		dropped: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_worker_dead_letters_dropped_total",
+			Help: "Messages terminated without a dead letter because writing it failed repeatedly, by event kind.",
+		}, []string{"kind"}),
 	}
 }
 
@@ -65,7 +72,10 @@ func (m *Metrics) observe(kind, outcome string, took time.Duration) {
 	}
 	m.messages.WithLabelValues(kind, outcome).Inc()
 	m.handle.WithLabelValues(kind).Observe(took.Seconds())
-	if outcome == OutcomeDeadLettered {
+	switch outcome {
+	case OutcomeDeadLettered:
 		m.deadLetters.WithLabelValues(kind).Inc()
+	case OutcomeDropped:
+		m.dropped.WithLabelValues(kind).Inc()
 	}
 }

@@ -13,7 +13,7 @@ type Notification struct {
 	EventID string `json:"eventId"`
 	Subject string `json:"subject"`
 	Outcome string `json:"outcome"`
-	Error   string `json:"error"` // "" unless dead-lettered
+	Error   string `json:"error"` // "" unless dead-lettered or dropped
 }
 
 // notify core-publishes the Notification for a finished message whose
@@ -31,7 +31,7 @@ func (c *Consumer) notify(msg jetstream.Msg, h handled) error {
 	if !h.decoded {
 		n.EventID = msg.Headers().Get(HeaderMsgID)
 	}
-	if h.outcome == OutcomeDeadLettered {
+	if h.outcome == OutcomeDeadLettered || h.outcome == OutcomeDropped {
 		n.Error = h.decision.Reason
 	}
 	data, err := json.Marshal(n)

@@ -33,6 +33,13 @@ const (
 	HeaderDLQDelivered = "Mcp-Dlq-Delivered"
 	HeaderDLQStreamSeq = "Mcp-Dlq-Stream-Seq"
 	HeaderDLQTime      = "Mcp-Dlq-Time"
+	// HeaderDLQHeaders holds the original message's headers as JSON data
+	// ({"name":["value",...]}), size-bounded; never as headers of the dead
+	// letter, where Nats-* ones would steer its own publish.
+	HeaderDLQHeaders = "Mcp-Dlq-Headers"
+	// HeaderDLQHeadersDropped says how many bytes of original headers did
+	// not fit in HeaderDLQHeaders.
+	HeaderDLQHeadersDropped = "Mcp-Dlq-Headers-Dropped"
 )
 
 // Default names (flags --stream and --subject-prefix; the consumer name).

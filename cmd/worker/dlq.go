@@ -18,11 +18,11 @@ func dlqCommand(ctx context.Context, args []string, getenv func(string) string) 
 	var limit int
 	var seqList string
 	var showPayload bool
-	cfg, positional, code, ok := parseCommand("dlq", "dlq list [--limit N] [--payload] | dlq replay [--seq N,…] | dlq purge [options]", args, getenv,
+	cfg, positional, code, ok := parseCommand("dlq", "dlq list [--limit N] [--payload] | dlq replay [--seq N,…] | dlq purge [--seq N,…] [options]", args, getenv,
 		func(fs *flag.FlagSet) {
 			fs.IntVar(&limit, "limit", 100, "list at most this many dead letters (oldest first)")
 			fs.BoolVar(&showPayload, "payload", false, "include payloads in the listing (they may hold secrets)")
-			fs.StringVar(&seqList, "seq", "", "replay only these dead-letter sequence numbers (comma-separated)")
+			fs.StringVar(&seqList, "seq", "", "replay or purge only these dead-letter sequence numbers (comma-separated)")
 		})
 	if !ok {
 		return code
@@ -58,7 +58,13 @@ func dlqCommand(ctx context.Context, args []string, getenv func(string) string) 
 		}
 		return printJSON("dlq", map[string]int{"replayed": n})
 	case "purge":
-		n, err := events.PurgeDeadLetters(ctx, js, ec)
+		purge := events.PurgeDeadLetters
+		if len(seqs) > 0 {
+			purge = func(ctx context.Context, js jetstream.JetStream, c events.Config) (uint64, error) {
+				return events.DeleteDeadLetters(ctx, js, c, seqs)
+			}
+		}
+		n, err := purge(ctx, js, ec)
 		if err != nil {
 			return failure("dlq", err)
 		}

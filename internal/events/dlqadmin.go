@@ -102,6 +102,32 @@ func PurgeDeadLetters(ctx context.Context, js jetstream.JetStream, c Config) (ui
 	return info.State.Msgs, nil
 }
 
+// DeleteDeadLetters deletes exactly the dead letters seqs (by sequence in the
+// dead-letter stream) and returns how many it deleted. It checks them all
+// first: when one is missing it deletes nothing and names it.
+func DeleteDeadLetters(ctx context.Context, js jetstream.JetStream, c Config, seqs []uint64) (uint64, error) {
+	st, err := js.Stream(ctx, c.DLQStream)
+	if err != nil {
+		return 0, fmt.Errorf("delete dead letters in %s: %w", c.DLQStream, err)
+	}
+	for _, seq := range seqs {
+		if _, err := st.GetMsg(ctx, seq); err != nil {
+			return 0, fmt.Errorf("delete dead letters in %s: dead letter %d: %w", c.DLQStream, seq, err)
+		}
+	}
+	var n uint64
+	for _, seq := range seqs {
+		if err := st.DeleteMsg(ctx, seq); err != nil {
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				continue // deleted meanwhile, or listed twice
+			}
+			return n, fmt.Errorf("delete dead letters in %s: dead letter %d: %w", c.DLQStream, seq, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
 // eachDeadLetter calls fn for each dead letter, oldest first, until fn
 // returns false. Each get asks for the first message at or after a sequence
 // on the dead-letter subjects, so deleted (replayed) ones cost nothing.

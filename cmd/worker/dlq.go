@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -53,10 +56,16 @@ func dlqCommand(ctx context.Context, args []string, getenv func(string) string) 
 		return printJSON("dlq", deadLetterRows(dls, showPayload))
 	case "replay":
 		n, err := events.ReplayDeadLetters(ctx, js, ec, seqs)
-		if err != nil {
+		if err != nil && !errors.Is(err, events.ErrReplayRefused) {
 			return failure("dlq", err)
 		}
-		return printJSON("dlq", map[string]int{"replayed": n})
+		if code := printJSON("dlq", map[string]int{"replayed": n}); code != exitOK || err == nil {
+			return code
+		}
+		for _, line := range strings.Split(err.Error(), "\n") { // one line per refused dead letter
+			fmt.Fprintf(os.Stderr, "worker dlq: %s\n", line)
+		}
+		return exitError
 	case "purge":
 		purge := events.PurgeDeadLetters
 		if len(seqs) > 0 {

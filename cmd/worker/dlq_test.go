@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,4 +93,23 @@ func TestIntegrationDLQPurgeSeqDeletesOnlyThose(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &got), out)
 	assert.Equal(t, map[string]uint64{"purged": 2}, got)
 	assert.Empty(t, dlqSeqs(t, nt, cfg))
+}
+
+func TestIntegrationDLQReplayRefusesForeignTargetsOneLineEach(t *testing.T) {
+	nt, cfg := dlqEnv(t, 1)
+	for _, target := range []string{"$JS.API.STREAM.DELETE." + cfg.Stream, "mcp.dlq.user.login"} {
+		m := &nats.Msg{Subject: "mcp.dlq.user.login", Header: nats.Header{}}
+		m.Header.Set(events.HeaderDLQSubject, target)
+		_, err := nt.JS.PublishMsg(t.Context(), m)
+		require.NoError(t, err)
+	}
+	code, out, stderr := runOutput(t, map[string]string{"NATS_URL": nt.URL}, "dlq", "replay")
+	assert.Equal(t, exitError, code)
+	assert.JSONEq(t, `{"replayed":1}`, out)
+	assert.Equal(t, 2, strings.Count(stderr, "\n"), stderr)
+	assert.Contains(t, stderr, `dead letter 2: target subject "$JS.API.STREAM.DELETE.MCP_REGISTRY"`)
+	assert.Contains(t, stderr, `dead letter 3: target subject "mcp.dlq.user.login"`)
+	assert.Equal(t, []uint64{2, 3}, dlqSeqs(t, nt, cfg))
+	_, err := nt.JS.Stream(t.Context(), cfg.Stream)
+	assert.NoError(t, err)
 }

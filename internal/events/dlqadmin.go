@@ -51,7 +51,10 @@ func ListDeadLetters(ctx context.Context, js jetstream.JetStream, c Config, limi
 // Nats-* one), and the Nats-Msg-Id "<original id or dlq seq>:replay:<dlq
 // seq>". Each is deleted from the dead-letter stream only after its publish
 // succeeded; a replay interrupted and run again within the duplicate window
-// does not publish twice. It returns how many were replayed.
+// does not publish twice. A dead letter whose target is not an event subject
+// of the worker (checkReplayTarget) is refused and kept: the others are still
+// replayed, and the error joins one ErrReplayRefused error per refused dead
+// letter. It returns how many were replayed.
 func ReplayDeadLetters(ctx context.Context, js jetstream.JetStream, c Config, seqs []uint64) (int, error) {
 	st, err := js.Stream(ctx, c.DLQStream)
 	if err != nil {
@@ -77,13 +80,32 @@ func ReplayDeadLetters(ctx context.Context, js jetstream.JetStream, c Config, se
 		return 0, fmt.Errorf("replay dead letters from %s: %w", c.DLQStream, err)
 	}
 	n := 0
+	var refused []error
 	for _, m := range msgs {
+		if err := checkReplayTarget(c, m); err != nil {
+			refused = append(refused, err)
+			continue
+		}
 		if err := replayOne(ctx, js, st, c, m); err != nil {
-			return n, fmt.Errorf("replay dead letters from %s: %w", c.DLQStream, err)
+			return n, errors.Join(append([]error{fmt.Errorf("replay dead letters from %s: %w", c.DLQStream, err)}, refused...)...)
 		}
 		n++
 	}
-	return n, nil
+	return n, errors.Join(refused...)
+}
+
+// checkReplayTarget refuses a dead letter whose target subject (a header
+// anyone allowed to publish on the dead-letter subjects can write) is not
+// one the decoder accepts: an event subject under the worker's prefix with a
+// known verb. Never a $JS.API subject, an inbox, the dead-letter subjects
+// or another service's.
+func checkReplayTarget(c Config, m *jetstream.RawStreamMsg) error {
+	dl := toDeadLetter(c.Subjects(), m)
+	if _, ok := c.Subjects().KindOf(dl.Subject); ok {
+		return nil
+	}
+	return fmt.Errorf("%w: dead letter %d: target subject %q is not an event subject under %q (kept in %s)",
+		ErrReplayRefused, m.Sequence, dl.Subject, c.Prefix+".", c.DLQStream)
 }
 
 // PurgeDeadLetters deletes every dead letter and returns how many there were.

@@ -19,7 +19,7 @@ type Config struct {
 	NATSURL, NATSCreds, NATSTLSCA, NATSTLSCert, NATSTLSKey                        string
 	RedisURL, RedisTLSCA, RedisTLSCert, RedisTLSKey, RedisUsername, RedisPassword string
 	MongoURI, MongoDatabase                                                       string
-	Stream, DLQStream, SubjectPrefix, Consumer                                    string
+	Stream, DLQStream, SubjectPrefix, Consumer, NotifyPrefix                      string
 	Provision                                                                     bool
 	KeyPrefix                                                                     string
 	CacheTTL, LockTTL, HandlerTimeout, AckWait, ShutdownTimeout                   time.Duration
@@ -67,6 +67,7 @@ var options = []option{
 	{"stream", events.DefaultStream, "JetStream `stream` of the events", plain, func(c *Config) flag.Value { return (*stringValue)(&c.Stream) }},
 	{"dlq-stream", events.DefaultDLQStream, "JetStream `stream` of the dead letters", plain, func(c *Config) flag.Value { return (*stringValue)(&c.DLQStream) }},
 	{"subject-prefix", events.DefaultPrefix, "`prefix` of every event subject", plain, func(c *Config) flag.Value { return (*stringValue)(&c.SubjectPrefix) }},
+	{"notify-prefix", "", "subject `prefix` an Mcp-Notify header may name besides _INBOX (never $ subjects or --subject-prefix)", plain, func(c *Config) flag.Value { return (*stringValue)(&c.NotifyPrefix) }},
 	{"consumer", events.DefaultConsumer, "durable `consumer` shared by all replicas", plain, func(c *Config) flag.Value { return (*stringValue)(&c.Consumer) }},
 	{"provision", "true", "create or update the streams and the consumer at start", plain, func(c *Config) flag.Value { return (*boolValue)(&c.Provision) }},
 	{"key-prefix", "mcp:", "`prefix` of every Redis key (may be empty)", plain, func(c *Config) flag.Value { return (*stringValue)(&c.KeyPrefix) }},

@@ -13,7 +13,7 @@ import (
 func (c Config) eventsConfig() events.Config {
 	e := events.DefaultConfig()
 	e.Stream, e.DLQStream, e.Prefix, e.Consumer = c.Stream, c.DLQStream, c.SubjectPrefix, c.Consumer
-	e.Provision = c.Provision
+	e.Provision, e.NotifyPrefix = c.Provision, c.NotifyPrefix
 	e.Concurrency, e.HandlerTimeout, e.AckWait = c.Concurrency, c.HandlerTimeout, c.AckWait
 	e.MaxAckPending, e.StreamMaxAge, e.MaxPayload = c.MaxAckPending, c.StreamMaxAge, c.MaxPayload
 	e.Retry.MaxDeliver, e.Retry.BaseDelay, e.Retry.MaxDelay = c.MaxDeliver, c.RetryBaseDelay, c.RetryMaxDelay

@@ -94,6 +94,7 @@ func nonDefault(t *testing.T) map[string]string {
 		"dlq-stream":       "EVENTS_DLQ",
 		"subject-prefix":   "acme.mcp",
 		"consumer":         "worker-2",
+		"notify-prefix":    "replies",
 		"provision":        "false",
 		"key-prefix":       "acme:",
 		"cache-ttl":        "2h0m0s",
@@ -399,6 +400,9 @@ func TestLoadInvalid(t *testing.T) {
 		{name: "prefix wildcard", args: []string{"--subject-prefix=mcp.*"}, want: "--subject-prefix (MCP_WORKER_SUBJECT_PREFIX): must not contain the wildcards"},
 		{name: "prefix full wildcard", args: []string{"--subject-prefix=>"}, want: "--subject-prefix (MCP_WORKER_SUBJECT_PREFIX): must not contain the wildcards"},
 		{name: "prefix space", args: []string{"--subject-prefix=m cp"}, want: "--subject-prefix (MCP_WORKER_SUBJECT_PREFIX): must not contain spaces"},
+		{name: "notify prefix dollar", args: []string{"--notify-prefix=$JS.API"}, want: `invalid value "$JS.API" for --notify-prefix (MCP_WORKER_NOTIFY_PREFIX): must not be a $ subject`},
+		{name: "notify prefix own", env: map[string]string{"MCP_WORKER_NOTIFY_PREFIX": "mcp.dlq"}, want: `--notify-prefix (MCP_WORKER_NOTIFY_PREFIX): overlaps the subject prefix "mcp"`},
+		{name: "notify prefix wildcard", args: []string{"--notify-prefix=r.>"}, want: "--notify-prefix (MCP_WORKER_NOTIFY_PREFIX): must be dot-separated tokens"},
 		{name: "prefix empty", args: []string{"--subject-prefix="}, want: "--subject-prefix (MCP_WORKER_SUBJECT_PREFIX): must not be empty"},
 		{name: "key prefix brace", args: []string{"--key-prefix={x}:"}, want: "--key-prefix (MCP_WORKER_KEY_PREFIX): must not contain { or }"},
 

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/mcp-registry/worker/internal/events"
 )
 
 // Validate checks every option and returns the first problem, as one line
@@ -36,6 +38,7 @@ func (c Config) Validate() error {
 		check(c.DLQStream != c.Stream, "dlq-stream", c.DLQStream, "must differ from --stream"),
 		checkName("consumer", c.Consumer),
 		checkSubjectPrefix(c.SubjectPrefix),
+		checkNotifyPrefix(c.NotifyPrefix, c.SubjectPrefix),
 		check(!strings.ContainsAny(c.KeyPrefix, "{}"), "key-prefix", c.KeyPrefix,
 			"must not contain { or }: keys carry their hash tag in braces"),
 		atLeast("cache-ttl", c.CacheTTL, time.Second),
@@ -263,6 +266,15 @@ func checkSubjectPrefix(v string) error {
 		return invalid(name, v, "must not contain the wildcards * or >")
 	case slices.Contains(strings.Split(v, "."), ""):
 		return invalid(name, v, "must not start or end with a dot or contain two dots in a row")
+	}
+	return nil
+}
+
+// checkNotifyPrefix applies the events package's rule to --notify-prefix.
+func checkNotifyPrefix(v, subjectPrefix string) error {
+	if err := events.CheckNotifyPrefix(v, subjectPrefix); err != nil {
+		_, why, _ := strings.Cut(err.Error(), ": ")
+		return invalid("notify-prefix", v, why)
 	}
 	return nil
 }

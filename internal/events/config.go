@@ -19,6 +19,11 @@ type Config struct {
 	Prefix    string // subject prefix (--subject-prefix)
 	Consumer  string // durable consumer shared by all replicas
 
+	// NotifyPrefix is a subject prefix (besides _INBOX) that Mcp-Notify may
+	// name (--notify-prefix); empty allows inboxes only. It must not be a $
+	// subject nor overlap Prefix.
+	NotifyPrefix string
+
 	// Provision creates or updates the streams and the consumer at start;
 	// false only checks that they exist (locked-down accounts).
 	Provision bool
@@ -80,6 +85,9 @@ func (c Config) Validate() error {
 	if !validPrefix(c.Prefix) {
 		add("subject prefix %q: must be non-empty dot-separated tokens without spaces or wildcards", c.Prefix)
 	}
+	if err := CheckNotifyPrefix(c.NotifyPrefix, c.Prefix); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Concurrency < 1 {
 		add("concurrency %d: must be at least 1", c.Concurrency)
 	}
@@ -128,3 +136,19 @@ func validPrefix(p string) bool {
 // validSubject checks that s is a literal subject (no wildcard) one can
 // publish to, e.g. an Mcp-Notify header value.
 func validSubject(s string) bool { return validPrefix(s) }
+
+// CheckNotifyPrefix refuses a notify prefix that is not a literal subject,
+// is a $ subject, or overlaps the worker's subject prefix.
+func CheckNotifyPrefix(notify, prefix string) error {
+	switch {
+	case notify == "":
+		return nil
+	case !validPrefix(notify):
+		return fmt.Errorf("notify prefix %q: must be dot-separated tokens without spaces or wildcards", notify)
+	case strings.HasPrefix(notify, "$"):
+		return fmt.Errorf("notify prefix %q: must not be a $ subject", notify)
+	case notify == prefix || under(notify, prefix) || under(prefix, notify):
+		return fmt.Errorf("notify prefix %q: overlaps the subject prefix %q", notify, prefix)
+	}
+	return nil
+}

@@ -222,7 +222,9 @@ func TestIntegrationSlowHandlerIsKeptAliveWithInProgress(t *testing.T) {
 
 func TestIntegrationNotifyResults(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testConfig())
+	cfg := testConfig()
+	cfg.NotifyPrefix = "reply"
+	e := newEnv(t, cfg)
 	rec := &recorder{fn: func(_ context.Context, ev Event) error {
 		switch ev.UserID {
 		case "stale":

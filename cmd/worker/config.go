@@ -65,7 +65,7 @@ var options = []option{
 	{"mongodb-uri", "mongodb://127.0.0.1:27017", "MongoDB connection `URI` (mongodb:// or mongodb+srv://)", uri, func(c *Config) flag.Value { return (*stringValue)(&c.MongoURI) }},
 	{"mongodb-database", "LibreChat", "MongoDB `database` of LibreChat", plain, func(c *Config) flag.Value { return (*stringValue)(&c.MongoDatabase) }},
 	{"stream", events.DefaultStream, "JetStream `stream` of the events", plain, func(c *Config) flag.Value { return (*stringValue)(&c.Stream) }},
-	{"dlq-stream", events.DefaultDLQStream, "JetStream `stream` of the dead letters", plain, func(c *Config) flag.Value { return (*stringValue)(&c.DLQStream) }},
+	{"dlq-stream", "", "JetStream `stream` of the dead letters (default: --stream plus _DLQ)", plain, func(c *Config) flag.Value { return (*stringValue)(&c.DLQStream) }},
 	{"subject-prefix", events.DefaultPrefix, "`prefix` of every event subject", plain, func(c *Config) flag.Value { return (*stringValue)(&c.SubjectPrefix) }},
 	{"notify-prefix", "", "subject `prefix` an Mcp-Notify header may name besides _INBOX (never $ subjects or --subject-prefix)", plain, func(c *Config) flag.Value { return (*stringValue)(&c.NotifyPrefix) }},
 	{"consumer", events.DefaultConsumer, "durable `consumer` shared by all replicas", plain, func(c *Config) flag.Value { return (*stringValue)(&c.Consumer) }},
@@ -138,6 +138,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 			return Config{}, fmt.Errorf("invalid value %q for %s (--%s): %w", show(o.mask, v), env, o.name, err)
 		}
 	}
+	c.DLQStream = c.dlqStream() // resolved, so that the start-up line shows it
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}

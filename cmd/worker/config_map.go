@@ -12,7 +12,7 @@ import (
 
 func (c Config) eventsConfig() events.Config {
 	e := events.DefaultConfig()
-	e.Stream, e.DLQStream, e.Prefix, e.Consumer = c.Stream, c.DLQStream, c.SubjectPrefix, c.Consumer
+	e.Stream, e.DLQStream, e.Prefix, e.Consumer = c.Stream, c.dlqStream(), c.SubjectPrefix, c.Consumer
 	e.Provision, e.NotifyPrefix = c.Provision, c.NotifyPrefix
 	e.Concurrency, e.HandlerTimeout, e.AckWait = c.Concurrency, c.HandlerTimeout, c.AckWait
 	e.MaxAckPending, e.StreamMaxAge, e.MaxPayload = c.MaxAckPending, c.StreamMaxAge, c.MaxPayload

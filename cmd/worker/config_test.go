@@ -145,6 +145,33 @@ func TestLoadEveryOptionFromEnv(t *testing.T) {
 	}
 }
 
+// The dead-letter stream is named after --stream unless --dlq-stream is
+// given, so that two deployments with different streams never share one.
+func TestLoadDLQStreamFollowsStream(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"default", nil, nil, "MCP_REGISTRY_DLQ"},
+		{"stream flag", []string{"--stream=EVENTS"}, nil, "EVENTS_DLQ"},
+		{"stream env", nil, map[string]string{"MCP_WORKER_STREAM": "B"}, "B_DLQ"},
+		{"explicit flag", []string{"--stream=EVENTS", "--dlq-stream=DEAD"}, nil, "DEAD"},
+		{"explicit env", []string{"--stream=EVENTS"}, map[string]string{"MCP_WORKER_DLQ_STREAM": "DEAD"}, "DEAD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := load(t, tt.args, tt.env)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, c.DLQStream)
+			assert.Equal(t, tt.want, c.eventsConfig().DLQStream)
+		})
+	}
+}
+
 func TestLoadEnvAndFlags(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -34,8 +34,8 @@ func (c Config) Validate() error {
 		checkMongoURI(c.MongoURI),
 		checkDatabase(c.MongoDatabase),
 		checkName("stream", c.Stream),
-		checkName("dlq-stream", c.DLQStream),
-		check(c.DLQStream != c.Stream, "dlq-stream", c.DLQStream, "must differ from --stream"),
+		checkName("dlq-stream", c.dlqStream()),
+		check(c.dlqStream() != c.Stream, "dlq-stream", c.dlqStream(), "must differ from --stream"),
 		checkName("consumer", c.Consumer),
 		checkSubjectPrefix(c.SubjectPrefix),
 		checkNotifyPrefix(c.NotifyPrefix, c.SubjectPrefix),
@@ -296,6 +296,14 @@ func checkAddr(name, v string) error {
 func validPort(p string) bool {
 	_, err := strconv.ParseUint(p, 10, 16)
 	return err == nil
+}
+
+// dlqStream is --dlq-stream, or "<stream>_DLQ" when it is empty.
+func (c Config) dlqStream() string {
+	if c.DLQStream == "" {
+		return events.DLQStreamFor(c.Stream)
+	}
+	return c.DLQStream
 }
 
 // opsOff disables the ops listener; unlike the empty value it also works

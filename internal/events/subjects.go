@@ -45,7 +45,7 @@ const (
 // Default names (flags --stream and --subject-prefix; the consumer name).
 const (
 	DefaultStream    = "MCP_REGISTRY"
-	DefaultDLQStream = "MCP_REGISTRY_DLQ"
+	DefaultDLQStream = DefaultStream + "_DLQ" // DLQStreamFor(DefaultStream)
 	DefaultPrefix    = "mcp"
 	DefaultConsumer  = "mcp-registry-worker"
 )
@@ -89,3 +89,8 @@ func (s Subjects) KindOf(subject string) (Kind, bool) {
 	}
 	return Kind(rest), false
 }
+
+// DLQStreamFor is the default dead-letter stream of a main stream:
+// "<stream>_DLQ" (CONTRACT section 2), so that deployments with different
+// streams on one account never share a dead-letter stream.
+func DLQStreamFor(stream string) string { return stream + "_DLQ" }

@@ -567,6 +567,9 @@ func TestMaskURL(t *testing.T) {
 		{"redis://u:p/w@d@r:6379", "redis://u:xxxxx@r:6379"},
 		{"mongodb://m/?authMechanismProperties=AWS_SESSION_TOKEN:t", "mongodb://m/?authMechanismProperties=xxxxx"},
 		{"mongodb://m/?password=p&ssl=true", "mongodb://m/?password=xxxxx&ssl=true"},
+		// The driver also splits options on ';'.
+		{"mongodb://m/?authSource=admin;authMechanismProperties=AWS_SESSION_TOKEN:t", "mongodb://m/?authSource=admin;authMechanismProperties=xxxxx"},
+		{"mongodb://m/?w=1;tlsCertificateKeyFilePassword=p&appName=x", "mongodb://m/?w=1;tlsCertificateKeyFilePassword=xxxxx&appName=x"},
 		{"u:pw@r:6379", "u:xxxxx@r:6379"},
 		{"r:6379", "r:6379"},
 	}

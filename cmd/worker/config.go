@@ -23,8 +23,9 @@ type Config struct {
 	Provision                                                                     bool
 	KeyPrefix                                                                     string
 	CacheTTL, LockTTL, HandlerTimeout, AckWait, ShutdownTimeout                   time.Duration
-	RetryBaseDelay, RetryMaxDelay, StreamMaxAge                                   time.Duration
+	RetryBaseDelay, RetryMaxDelay, StreamMaxAge, DLQMaxAge                        time.Duration
 	Concurrency, MaxDeliver, MaxAckPending, MaxPayload                            int
+	MaxAllowedUsers, MaxConfigBytes, DLQMaxBytes                                  int
 	OpsAddr, LogFormat, LogLevel                                                  string
 }
 
@@ -83,6 +84,10 @@ var options = []option{
 	{"max-deliver", "10", "`number` of deliveries of a failing event before it is dead-lettered", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxDeliver) }},
 	{"max-ack-pending", "1000", "`number` of unacknowledged events across all replicas (>= replicas x concurrency)", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxAckPending) }},
 	{"max-payload", "1048576", "largest event payload in `bytes`", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxPayload) }},
+	{"max-allowed-users", "100000", "largest allowedUserIds list (server.access, server.unshared) in `users`; a longer one is dead-lettered", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxAllowedUsers) }},
+	{"max-config-bytes", "65536", "largest server config in `bytes` (compacted JSON); a larger one is dead-lettered", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxConfigBytes) }},
+	{"dlq-max-age", "336h", "`duration` the dead-letter stream keeps a dead letter", plain, func(c *Config) flag.Value { return (*durationValue)(&c.DLQMaxAge) }},
+	{"dlq-max-bytes", "1073741824", "size of the dead-letter stream in `bytes`; the oldest dead letters go first", plain, func(c *Config) flag.Value { return (*intValue)(&c.DLQMaxBytes) }},
 	{"ops-addr", ":9090", "`address` of the /metrics, /healthz and /readyz listener; empty or off disables it", plain, func(c *Config) flag.Value { return (*stringValue)(&c.OpsAddr) }},
 	{"log-format", "json", "log `format`: json or console", plain, func(c *Config) flag.Value { return (*stringValue)(&c.LogFormat) }},
 	{"log-level", "info", "log `level`: debug, info, warn or error", plain, func(c *Config) flag.Value { return (*stringValue)(&c.LogLevel) }},

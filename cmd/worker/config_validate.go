@@ -56,6 +56,11 @@ func (c Config) Validate() error {
 			"must be at least --concurrency ("+strconv.Itoa(c.Concurrency)+")"),
 		positive("max-payload", c.MaxPayload),
 		check(c.MaxPayload <= 64<<20, "max-payload", strconv.Itoa(c.MaxPayload), "must be at most 64 MiB (NATS's limit)"),
+		positive("max-allowed-users", c.MaxAllowedUsers),
+		check(c.MaxConfigBytes >= 2, "max-config-bytes", strconv.Itoa(c.MaxConfigBytes), `must be at least 2 (the config "{}")`),
+		atLeast("dlq-max-age", c.DLQMaxAge, 2*time.Minute), // the duplicate window
+		check(c.DLQMaxBytes >= c.MaxPayload, "dlq-max-bytes", strconv.Itoa(c.DLQMaxBytes),
+			"must be at least --max-payload ("+strconv.Itoa(c.MaxPayload)+")"),
 		checkAddr("ops-addr", c.OpsAddr),
 		checkOneOf("log-format", c.LogFormat, "json", "console"),
 		checkOneOf("log-level", c.LogLevel, "debug", "info", "warn", "error"),

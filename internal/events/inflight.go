@@ -87,6 +87,9 @@ func (c *Consumer) run(ctx context.Context, msg jetstream.Msg, meta *jetstream.M
 	}
 	ev.StreamSeq = seq
 	ev.Delivered = meta.NumDelivered
+	if err := c.cfg.Limits().Check(ev); err != nil {
+		return ev, true, err
+	}
 	h, ok := c.handlers[ev.Kind]
 	if !ok {
 		return ev, true, Permanentf("no handler for %s", ev.Kind)

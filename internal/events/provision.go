@@ -85,8 +85,10 @@ func mainStreamConfig(c Config) jetstream.StreamConfig {
 	}
 }
 
-// dlqStreamConfig keeps dead letters until someone replays or purges them;
-// its duplicate window drops a second dead-letter of the same message.
+// dlqStreamConfig keeps dead letters until someone replays or purges them,
+// at most DLQMaxAge and DLQMaxBytes (the oldest go first), so a flood of bad
+// events cannot fill the server's storage; its duplicate window drops a
+// second dead-letter of the same message.
 func dlqStreamConfig(c Config) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:       c.DLQStream,
@@ -95,6 +97,8 @@ func dlqStreamConfig(c Config) jetstream.StreamConfig {
 		Storage:    jetstream.FileStorage,
 		Discard:    jetstream.DiscardOld,
 		Duplicates: duplicateWindow,
+		MaxAge:     c.DLQMaxAge,
+		MaxBytes:   c.DLQMaxBytes,
 	}
 }
 

@@ -22,16 +22,19 @@ func TestLimitsCheck(t *testing.T) {
 		{"login", Event{Kind: KindUserLogin, Subject: "mcp.user.login", UserID: "u1"}, ""},
 		{"at the user cap", Event{Kind: KindServerAccess, Subject: "mcp.server.access", AllowedUserIDs: []string{"a", "b"}}, ""},
 		{
-			"over the user cap", Event{Kind: KindServerAccess, Subject: "mcp.server.access", AllowedUserIDs: []string{"a", "b", "c"}},
+			"over the user cap",
+			Event{Kind: KindServerAccess, Subject: "mcp.server.access", AllowedUserIDs: []string{"a", "b", "c"}},
 			`invalid mcp.server.access event: field "allowedUserIds": 3 users, more than the limit of 2 (--max-allowed-users)`,
 		},
 		{
-			"unshared over the user cap", Event{Kind: KindServerUnshared, Subject: "mcp.server.unshared", AllowedUserIDs: []string{"a", "b", "c"}},
+			"unshared over the user cap",
+			Event{Kind: KindServerUnshared, Subject: "mcp.server.unshared", AllowedUserIDs: []string{"a", "b", "c"}},
 			"more than the limit of 2",
 		},
 		{"config at the cap", Event{Kind: KindServerUpdated, Subject: "mcp.server.updated", Config: json.RawMessage(`{"a":"01234567"}`)}, ""},
 		{
-			"config over the cap", Event{Kind: KindServerUpdated, Subject: "mcp.server.updated", Config: json.RawMessage(`{"a":"012345678"}`)},
+			"config over the cap",
+			Event{Kind: KindServerUpdated, Subject: "mcp.server.updated", Config: json.RawMessage(`{"a":"012345678"}`)},
 			`invalid mcp.server.updated event: field "config": 17 bytes, more than the limit of 16 (--max-config-bytes)`,
 		},
 		{"zero limits are off", Event{Kind: KindServerAccess, AllowedUserIDs: make([]string, 10)}, ""},

@@ -82,7 +82,10 @@ func newOpsParams(c Config, reg *prometheus.Registry, rdb redis.UniversalClient,
 		Ready: map[string]ops.Check{
 			"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 			"mongodb": func(ctx context.Context) error {
-				return mc.Ping(ctx, nil)
+				if err := mc.Ping(ctx, nil); err != nil {
+					return scrubSecrets(err, c.MongoURI) // logged by ops on a change
+				}
+				return nil
 			},
 			"nats": func(context.Context) error {
 				if s := nc.Status(); s != nats.CONNECTED {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -83,4 +84,28 @@ func TestCLIHelpExitsZero(t *testing.T) {
 	assert.Equal(t, exitOK, code)
 	code, _ = runCaptured(t, nil, "inspect", "-h")
 	assert.Equal(t, exitOK, code)
+}
+
+// A dead-letter stream that another deployment owns (other subjects) is
+// never rewritten: the worker exits 1 with one line naming it.
+func TestCLIForeignStreamExitsOneWithOneLine(t *testing.T) {
+	n := testenv.StartNATS(t)
+	m := testenv.StartMongo(t)
+	_, err := n.JS.CreateStream(t.Context(), jetstream.StreamConfig{Name: "OTHER_DLQ", Subjects: []string{"other.dlq.>"}})
+	require.NoError(t, err)
+	code, stderr := runCaptured(t, map[string]string{"MCP_WORKER_LOG_LEVEL": "error"},
+		"run", "--nats-url", n.URL, "--mongodb-uri", m.URI, "--ops-addr", "off", "--stream", "OTHER")
+	assert.Equal(t, exitError, code)
+	var lines []string // the log goes to stderr too; the reason is one plain line
+	for l := range strings.SplitSeq(strings.TrimSpace(stderr), "\n") {
+		if strings.HasPrefix(l, "worker run: ") {
+			lines = append(lines, l)
+		}
+	}
+	require.Len(t, lines, 1, stderr)
+	assert.Contains(t, lines[0], "stream OTHER_DLQ")
+	assert.Contains(t, lines[0], "not ours")
+	st, err := n.JS.Stream(t.Context(), "OTHER_DLQ")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"other.dlq.>"}, st.CachedInfo().Config.Subjects)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -95,16 +96,41 @@ func newMongo(c Config) (*mongo.Client, error) {
 	client, err := mongo.Connect(mongooptions.Client().ApplyURI(c.MongoURI).
 		SetServerSelectionTimeout(dialTimeout).SetAppName("mcp-registry-worker"))
 	if err != nil {
-		return nil, fmt.Errorf("mongodb uri: %w", err)
+		// The driver's parse errors quote raw option values and parts of the
+		// password: give a reason that names the hosts, nothing else.
+		return nil, fmt.Errorf("mongodb uri for %s: the driver refused it (a malformed option value or "+
+			"credential; its message is withheld because it may quote secrets)", mongoHosts(c.MongoURI))
 	}
 	return client, nil
+}
+
+// mongoHosts returns the host list of a MongoDB URI, without userinfo.
+func mongoHosts(uri string) string {
+	_, rest, ok := strings.Cut(uri, "://")
+	if !ok {
+		return "mongodb"
+	}
+	hosts, _, _ := strings.Cut(rest[strings.LastIndex(rest, "@")+1:], "/")
+	hosts, _, _ = strings.Cut(hosts, "?")
+	return hosts
+}
+
+// scrubSecrets replaces every secret of uri found in err's text: driver
+// errors (authentication, server selection) must never carry them to a log
+// or the terminal. The result no longer wraps err.
+func scrubSecrets(err error, uri string) error {
+	msg := err.Error()
+	for _, s := range secretValues(uri) {
+		msg = strings.ReplaceAll(msg, s, masked)
+	}
+	return errors.New(msg)
 }
 
 func pingMongo(ctx context.Context, client *mongo.Client, uri string) error {
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	if err := client.Ping(ctx, nil); err != nil {
-		return fmt.Errorf("mongodb at %s unreachable: %w", maskURL(uri), err)
+		return fmt.Errorf("mongodb at %s unreachable: %w", maskURL(uri), scrubSecrets(err, uri))
 	}
 	return nil
 }

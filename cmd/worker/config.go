@@ -19,12 +19,13 @@ type Config struct {
 	NATSURL, NATSCreds, NATSTLSCA, NATSTLSCert, NATSTLSKey                        string
 	RedisURL, RedisTLSCA, RedisTLSCert, RedisTLSKey, RedisUsername, RedisPassword string
 	MongoURI, MongoDatabase                                                       string
-	Stream, DLQStream, SubjectPrefix, Consumer                                    string
+	Stream, DLQStream, SubjectPrefix, Consumer, NotifyPrefix                      string
 	Provision                                                                     bool
 	KeyPrefix                                                                     string
 	CacheTTL, LockTTL, HandlerTimeout, AckWait, ShutdownTimeout                   time.Duration
-	RetryBaseDelay, RetryMaxDelay, StreamMaxAge                                   time.Duration
+	RetryBaseDelay, RetryMaxDelay, StreamMaxAge, DLQMaxAge                        time.Duration
 	Concurrency, MaxDeliver, MaxAckPending, MaxPayload                            int
+	MaxAllowedUsers, MaxConfigBytes, DLQMaxBytes                                  int
 	OpsAddr, LogFormat, LogLevel                                                  string
 }
 
@@ -65,8 +66,9 @@ var options = []option{
 	{"mongodb-uri", "mongodb://127.0.0.1:27017", "MongoDB connection `URI` (mongodb:// or mongodb+srv://)", uri, func(c *Config) flag.Value { return (*stringValue)(&c.MongoURI) }},
 	{"mongodb-database", "LibreChat", "MongoDB `database` of LibreChat", plain, func(c *Config) flag.Value { return (*stringValue)(&c.MongoDatabase) }},
 	{"stream", events.DefaultStream, "JetStream `stream` of the events", plain, func(c *Config) flag.Value { return (*stringValue)(&c.Stream) }},
-	{"dlq-stream", events.DefaultDLQStream, "JetStream `stream` of the dead letters", plain, func(c *Config) flag.Value { return (*stringValue)(&c.DLQStream) }},
+	{"dlq-stream", "", "JetStream `stream` of the dead letters (default: --stream plus _DLQ)", plain, func(c *Config) flag.Value { return (*stringValue)(&c.DLQStream) }},
 	{"subject-prefix", events.DefaultPrefix, "`prefix` of every event subject", plain, func(c *Config) flag.Value { return (*stringValue)(&c.SubjectPrefix) }},
+	{"notify-prefix", "", "subject `prefix` an Mcp-Notify header may name besides _INBOX (never $ subjects or --subject-prefix)", plain, func(c *Config) flag.Value { return (*stringValue)(&c.NotifyPrefix) }},
 	{"consumer", events.DefaultConsumer, "durable `consumer` shared by all replicas", plain, func(c *Config) flag.Value { return (*stringValue)(&c.Consumer) }},
 	{"provision", "true", "create or update the streams and the consumer at start", plain, func(c *Config) flag.Value { return (*boolValue)(&c.Provision) }},
 	{"key-prefix", "mcp:", "`prefix` of every Redis key (may be empty)", plain, func(c *Config) flag.Value { return (*stringValue)(&c.KeyPrefix) }},
@@ -82,6 +84,10 @@ var options = []option{
 	{"max-deliver", "10", "`number` of deliveries of a failing event before it is dead-lettered", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxDeliver) }},
 	{"max-ack-pending", "1000", "`number` of unacknowledged events across all replicas (>= replicas x concurrency)", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxAckPending) }},
 	{"max-payload", "1048576", "largest event payload in `bytes`", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxPayload) }},
+	{"max-allowed-users", "100000", "largest allowedUserIds list (server.access, server.unshared) in `users`; a longer one is dead-lettered", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxAllowedUsers) }},
+	{"max-config-bytes", "65536", "largest server config in `bytes` (compacted JSON); a larger one is dead-lettered", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxConfigBytes) }},
+	{"dlq-max-age", "336h", "`duration` the dead-letter stream keeps a dead letter", plain, func(c *Config) flag.Value { return (*durationValue)(&c.DLQMaxAge) }},
+	{"dlq-max-bytes", "1073741824", "size of the dead-letter stream in `bytes`; the oldest dead letters go first", plain, func(c *Config) flag.Value { return (*intValue)(&c.DLQMaxBytes) }},
 	{"ops-addr", ":9090", "`address` of the /metrics, /healthz and /readyz listener; empty or off disables it", plain, func(c *Config) flag.Value { return (*stringValue)(&c.OpsAddr) }},
 	{"log-format", "json", "log `format`: json or console", plain, func(c *Config) flag.Value { return (*stringValue)(&c.LogFormat) }},
 	{"log-level", "info", "log `level`: debug, info, warn or error", plain, func(c *Config) flag.Value { return (*stringValue)(&c.LogLevel) }},
@@ -137,6 +143,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 			return Config{}, fmt.Errorf("invalid value %q for %s (--%s): %w", show(o.mask, v), env, o.name, err)
 		}
 	}
+	c.DLQStream = c.dlqStream() // resolved, so that the start-up line shows it
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}

@@ -12,10 +12,12 @@ import (
 
 func (c Config) eventsConfig() events.Config {
 	e := events.DefaultConfig()
-	e.Stream, e.DLQStream, e.Prefix, e.Consumer = c.Stream, c.DLQStream, c.SubjectPrefix, c.Consumer
-	e.Provision = c.Provision
+	e.Stream, e.DLQStream, e.Prefix, e.Consumer = c.Stream, c.dlqStream(), c.SubjectPrefix, c.Consumer
+	e.Provision, e.NotifyPrefix = c.Provision, c.NotifyPrefix
 	e.Concurrency, e.HandlerTimeout, e.AckWait = c.Concurrency, c.HandlerTimeout, c.AckWait
 	e.MaxAckPending, e.StreamMaxAge, e.MaxPayload = c.MaxAckPending, c.StreamMaxAge, c.MaxPayload
+	e.MaxAllowedUsers, e.MaxConfigBytes = c.MaxAllowedUsers, c.MaxConfigBytes
+	e.DLQMaxAge, e.DLQMaxBytes = c.DLQMaxAge, int64(c.DLQMaxBytes)
 	e.Retry.MaxDeliver, e.Retry.BaseDelay, e.Retry.MaxDelay = c.MaxDeliver, c.RetryBaseDelay, c.RetryMaxDelay
 	return e
 }

@@ -1,6 +1,9 @@
 package main
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // show renders a value for a log or an error message.
 func show(m masking, v string) string {
@@ -60,19 +63,68 @@ func maskURL(s string) string {
 		}
 	}
 	if base, query, ok := strings.Cut(rest, "?"); ok {
-		params := strings.Split(query, "&")
-		for i, p := range params {
-			key, _, _ := strings.Cut(p, "=")
-			if secretParam(key) {
-				params[i] = key + "=" + masked
-			}
-		}
-		rest = base + "?" + strings.Join(params, "&")
+		rest = base + "?" + maskQuery(query)
 	}
 	if ok {
 		return scheme + "://" + rest
 	}
 	return rest
+}
+
+// maskQuery hides secret values of a URL query whose parameters are
+// separated by '&' or ';' (the MongoDB driver accepts both), keeping the
+// separators as they were.
+func maskQuery(query string) string {
+	var b strings.Builder
+	for query != "" {
+		end := strings.IndexAny(query, "&;")
+		param, sep := query, ""
+		if end >= 0 {
+			param, sep, query = query[:end], query[end:end+1], query[end+1:]
+		} else {
+			query = ""
+		}
+		if key, _, _ := strings.Cut(param, "="); secretParam(key) {
+			param = key + "=" + masked
+		}
+		b.WriteString(param + sep)
+	}
+	return b.String()
+}
+
+// secretValues returns the secrets of a URL, to scrub them from error text:
+// the userinfo's password and the values of secret query parameters (and
+// their ',' and ':' separated parts), each of at least 3 bytes.
+func secretValues(s string) []string {
+	_, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		rest = s
+	}
+	var out []string
+	add := func(v string) {
+		for _, part := range append([]string{v}, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ':' })...) {
+			if len(part) >= 3 {
+				out = append(out, part)
+			}
+		}
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		if _, pw, has := strings.Cut(rest[:at], ":"); has {
+			add(pw)
+		} else {
+			add(rest[:at])
+		}
+	}
+	if _, query, ok := strings.Cut(rest, "?"); ok {
+		for _, p := range strings.FieldsFunc(query, func(r rune) bool { return r == '&' || r == ';' }) {
+			if key, v, _ := strings.Cut(p, "="); secretParam(key) {
+				add(v)
+			}
+		}
+	}
+	// Longest first, so that a part never leaves the rest of a whole value.
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
 }
 
 func secretParam(key string) bool {

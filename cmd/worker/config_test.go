@@ -64,6 +64,10 @@ func TestLoadDefaults(t *testing.T) {
 		MaxDeliver:      10,
 		MaxAckPending:   1000,
 		MaxPayload:      1 << 20,
+		MaxAllowedUsers: 100000,
+		MaxConfigBytes:  64 << 10,
+		DLQMaxAge:       14 * 24 * time.Hour,
+		DLQMaxBytes:     1 << 30,
 		OpsAddr:         ":9090",
 		LogFormat:       "json",
 		LogLevel:        "info",
@@ -77,40 +81,45 @@ func TestLoadDefaults(t *testing.T) {
 func nonDefault(t *testing.T) map[string]string {
 	t.Helper()
 	return map[string]string{
-		"nats-url":         "tls://a:4222,tls://b:4222",
-		"nats-creds":       tempFile(t, "user.creds"),
-		"nats-tls-ca":      tempFile(t, "nats-ca.pem"),
-		"nats-tls-cert":    tempFile(t, "nats-cert.pem"),
-		"nats-tls-key":     tempFile(t, "nats-key.pem"),
-		"redis-url":        "rediss://redis.internal:6380/2",
-		"redis-tls-ca":     tempFile(t, "redis-ca.pem"),
-		"redis-tls-cert":   tempFile(t, "redis-cert.pem"),
-		"redis-tls-key":    tempFile(t, "redis-key.pem"),
-		"redis-username":   "worker",
-		"redis-password":   secretWord,
-		"mongodb-uri":      "mongodb://m1:27017,m2:27017/?replicaSet=rs0",
-		"mongodb-database": "chat",
-		"stream":           "EVENTS",
-		"dlq-stream":       "EVENTS_DLQ",
-		"subject-prefix":   "acme.mcp",
-		"consumer":         "worker-2",
-		"provision":        "false",
-		"key-prefix":       "acme:",
-		"cache-ttl":        "2h0m0s",
-		"lock-ttl":         "15s",
-		"handler-timeout":  "1m0s",
-		"ack-wait":         "45s",
-		"shutdown-timeout": "20s",
-		"retry-base-delay": "1s",
-		"retry-max-delay":  "2m0s",
-		"stream-max-age":   "24h0m0s",
-		"concurrency":      "4",
-		"max-deliver":      "5",
-		"max-ack-pending":  "64",
-		"max-payload":      "65536",
-		"ops-addr":         "127.0.0.1:9191",
-		"log-format":       "console",
-		"log-level":        "debug",
+		"nats-url":          "tls://a:4222,tls://b:4222",
+		"nats-creds":        tempFile(t, "user.creds"),
+		"nats-tls-ca":       tempFile(t, "nats-ca.pem"),
+		"nats-tls-cert":     tempFile(t, "nats-cert.pem"),
+		"nats-tls-key":      tempFile(t, "nats-key.pem"),
+		"redis-url":         "rediss://redis.internal:6380/2",
+		"redis-tls-ca":      tempFile(t, "redis-ca.pem"),
+		"redis-tls-cert":    tempFile(t, "redis-cert.pem"),
+		"redis-tls-key":     tempFile(t, "redis-key.pem"),
+		"redis-username":    "worker",
+		"redis-password":    secretWord,
+		"mongodb-uri":       "mongodb://m1:27017,m2:27017/?replicaSet=rs0",
+		"mongodb-database":  "chat",
+		"stream":            "EVENTS",
+		"dlq-stream":        "EVENTS_DLQ",
+		"subject-prefix":    "acme.mcp",
+		"consumer":          "worker-2",
+		"notify-prefix":     "replies",
+		"provision":         "false",
+		"key-prefix":        "acme:",
+		"cache-ttl":         "2h0m0s",
+		"lock-ttl":          "15s",
+		"handler-timeout":   "1m0s",
+		"ack-wait":          "45s",
+		"shutdown-timeout":  "20s",
+		"retry-base-delay":  "1s",
+		"retry-max-delay":   "2m0s",
+		"stream-max-age":    "24h0m0s",
+		"concurrency":       "4",
+		"max-deliver":       "5",
+		"max-ack-pending":   "64",
+		"max-payload":       "65536",
+		"max-allowed-users": "5000",
+		"max-config-bytes":  "4096",
+		"dlq-max-age":       "48h0m0s",
+		"dlq-max-bytes":     "10485760",
+		"ops-addr":          "127.0.0.1:9191",
+		"log-format":        "console",
+		"log-level":         "debug",
 	}
 }
 
@@ -140,6 +149,33 @@ func TestLoadEveryOptionFromEnv(t *testing.T) {
 			_, err := Load(fs, nil, envOf(env))
 			require.NoError(t, err)
 			assert.Equal(t, v, fs.Lookup(o.name).Value.String())
+		})
+	}
+}
+
+// The dead-letter stream is named after --stream unless --dlq-stream is
+// given, so that two deployments with different streams never share one.
+func TestLoadDLQStreamFollowsStream(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"default", nil, nil, "MCP_REGISTRY_DLQ"},
+		{"stream flag", []string{"--stream=EVENTS"}, nil, "EVENTS_DLQ"},
+		{"stream env", nil, map[string]string{"MCP_WORKER_STREAM": "B"}, "B_DLQ"},
+		{"explicit flag", []string{"--stream=EVENTS", "--dlq-stream=DEAD"}, nil, "DEAD"},
+		{"explicit env", []string{"--stream=EVENTS"}, map[string]string{"MCP_WORKER_DLQ_STREAM": "DEAD"}, "DEAD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := load(t, tt.args, tt.env)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, c.DLQStream)
+			assert.Equal(t, tt.want, c.eventsConfig().DLQStream)
 		})
 	}
 }
@@ -399,6 +435,14 @@ func TestLoadInvalid(t *testing.T) {
 		{name: "prefix wildcard", args: []string{"--subject-prefix=mcp.*"}, want: "--subject-prefix (MCP_WORKER_SUBJECT_PREFIX): must not contain the wildcards"},
 		{name: "prefix full wildcard", args: []string{"--subject-prefix=>"}, want: "--subject-prefix (MCP_WORKER_SUBJECT_PREFIX): must not contain the wildcards"},
 		{name: "prefix space", args: []string{"--subject-prefix=m cp"}, want: "--subject-prefix (MCP_WORKER_SUBJECT_PREFIX): must not contain spaces"},
+		{name: "max allowed users zero", args: []string{"--max-allowed-users=0"}, want: `invalid value "0" for --max-allowed-users (MCP_WORKER_MAX_ALLOWED_USERS): must be greater than 0`},
+		{name: "max config bytes one", env: map[string]string{"MCP_WORKER_MAX_CONFIG_BYTES": "1"}, want: "--max-config-bytes (MCP_WORKER_MAX_CONFIG_BYTES): must be at least 2"},
+		{name: "dlq max age tiny", args: []string{"--dlq-max-age=1m"}, want: "--dlq-max-age (MCP_WORKER_DLQ_MAX_AGE): must be at least 2m0s"},
+		{name: "dlq max bytes below payload", args: []string{"--dlq-max-bytes=1000"}, want: "--dlq-max-bytes (MCP_WORKER_DLQ_MAX_BYTES): must be at least --max-payload (1048576)"},
+		{name: "dlq max bytes not a number", env: map[string]string{"MCP_WORKER_DLQ_MAX_BYTES": "1GiB"}, want: `invalid value "1GiB" for MCP_WORKER_DLQ_MAX_BYTES (--dlq-max-bytes)`},
+		{name: "notify prefix dollar", args: []string{"--notify-prefix=$JS.API"}, want: `invalid value "$JS.API" for --notify-prefix (MCP_WORKER_NOTIFY_PREFIX): must not be a $ subject`},
+		{name: "notify prefix own", env: map[string]string{"MCP_WORKER_NOTIFY_PREFIX": "mcp.dlq"}, want: `--notify-prefix (MCP_WORKER_NOTIFY_PREFIX): overlaps the subject prefix "mcp"`},
+		{name: "notify prefix wildcard", args: []string{"--notify-prefix=r.>"}, want: "--notify-prefix (MCP_WORKER_NOTIFY_PREFIX): must be dot-separated tokens"},
 		{name: "prefix empty", args: []string{"--subject-prefix="}, want: "--subject-prefix (MCP_WORKER_SUBJECT_PREFIX): must not be empty"},
 		{name: "key prefix brace", args: []string{"--key-prefix={x}:"}, want: "--key-prefix (MCP_WORKER_KEY_PREFIX): must not contain { or }"},
 
@@ -536,6 +580,9 @@ func TestMaskURL(t *testing.T) {
 		{"redis://u:p/w@d@r:6379", "redis://u:xxxxx@r:6379"},
 		{"mongodb://m/?authMechanismProperties=AWS_SESSION_TOKEN:t", "mongodb://m/?authMechanismProperties=xxxxx"},
 		{"mongodb://m/?password=p&ssl=true", "mongodb://m/?password=xxxxx&ssl=true"},
+		// The driver also splits options on ';'.
+		{"mongodb://m/?authSource=admin;authMechanismProperties=AWS_SESSION_TOKEN:t", "mongodb://m/?authSource=admin;authMechanismProperties=xxxxx"},
+		{"mongodb://m/?w=1;tlsCertificateKeyFilePassword=p&appName=x", "mongodb://m/?w=1;tlsCertificateKeyFilePassword=xxxxx&appName=x"},
 		{"u:pw@r:6379", "u:xxxxx@r:6379"},
 		{"r:6379", "r:6379"},
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/mcp-registry/worker/internal/events"
 )
 
 // Validate checks every option and returns the first problem, as one line
@@ -32,10 +34,11 @@ func (c Config) Validate() error {
 		checkMongoURI(c.MongoURI),
 		checkDatabase(c.MongoDatabase),
 		checkName("stream", c.Stream),
-		checkName("dlq-stream", c.DLQStream),
-		check(c.DLQStream != c.Stream, "dlq-stream", c.DLQStream, "must differ from --stream"),
+		checkName("dlq-stream", c.dlqStream()),
+		check(c.dlqStream() != c.Stream, "dlq-stream", c.dlqStream(), "must differ from --stream"),
 		checkName("consumer", c.Consumer),
 		checkSubjectPrefix(c.SubjectPrefix),
+		checkNotifyPrefix(c.NotifyPrefix, c.SubjectPrefix),
 		check(!strings.ContainsAny(c.KeyPrefix, "{}"), "key-prefix", c.KeyPrefix,
 			"must not contain { or }: keys carry their hash tag in braces"),
 		atLeast("cache-ttl", c.CacheTTL, time.Second),
@@ -53,6 +56,11 @@ func (c Config) Validate() error {
 			"must be at least --concurrency ("+strconv.Itoa(c.Concurrency)+")"),
 		positive("max-payload", c.MaxPayload),
 		check(c.MaxPayload <= 64<<20, "max-payload", strconv.Itoa(c.MaxPayload), "must be at most 64 MiB (NATS's limit)"),
+		positive("max-allowed-users", c.MaxAllowedUsers),
+		check(c.MaxConfigBytes >= 2, "max-config-bytes", strconv.Itoa(c.MaxConfigBytes), `must be at least 2 (the config "{}")`),
+		atLeast("dlq-max-age", c.DLQMaxAge, 2*time.Minute), // the duplicate window
+		check(c.DLQMaxBytes >= c.MaxPayload, "dlq-max-bytes", strconv.Itoa(c.DLQMaxBytes),
+			"must be at least --max-payload ("+strconv.Itoa(c.MaxPayload)+")"),
 		checkAddr("ops-addr", c.OpsAddr),
 		checkOneOf("log-format", c.LogFormat, "json", "console"),
 		checkOneOf("log-level", c.LogLevel, "debug", "info", "warn", "error"),
@@ -267,6 +275,15 @@ func checkSubjectPrefix(v string) error {
 	return nil
 }
 
+// checkNotifyPrefix applies the events package's rule to --notify-prefix.
+func checkNotifyPrefix(v, subjectPrefix string) error {
+	if err := events.CheckNotifyPrefix(v, subjectPrefix); err != nil {
+		_, why, _ := strings.Cut(err.Error(), ": ")
+		return invalid("notify-prefix", v, why)
+	}
+	return nil
+}
+
 func unicodeSpaceOrControl(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
 
 // checkAddr accepts an empty address (disabled) or host:port with a numeric port.
@@ -284,6 +301,14 @@ func checkAddr(name, v string) error {
 func validPort(p string) bool {
 	_, err := strconv.ParseUint(p, 10, 16)
 	return err == nil
+}
+
+// dlqStream is --dlq-stream, or "<stream>_DLQ" when it is empty.
+func (c Config) dlqStream() string {
+	if c.DLQStream == "" {
+		return events.DLQStreamFor(c.Stream)
+	}
+	return c.DLQStream
 }
 
 // opsOff disables the ops listener; unlike the empty value it also works

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -18,11 +21,11 @@ func dlqCommand(ctx context.Context, args []string, getenv func(string) string) 
 	var limit int
 	var seqList string
 	var showPayload bool
-	cfg, positional, code, ok := parseCommand("dlq", "dlq list [--limit N] [--payload] | dlq replay [--seq N,…] | dlq purge [options]", args, getenv,
+	cfg, positional, code, ok := parseCommand("dlq", "dlq list [--limit N] [--payload] | dlq replay [--seq N,…] | dlq purge [--seq N,…] [options]", args, getenv,
 		func(fs *flag.FlagSet) {
 			fs.IntVar(&limit, "limit", 100, "list at most this many dead letters (oldest first)")
 			fs.BoolVar(&showPayload, "payload", false, "include payloads in the listing (they may hold secrets)")
-			fs.StringVar(&seqList, "seq", "", "replay only these dead-letter sequence numbers (comma-separated)")
+			fs.StringVar(&seqList, "seq", "", "replay or purge only these dead-letter sequence numbers (comma-separated)")
 		})
 	if !ok {
 		return code
@@ -53,12 +56,24 @@ func dlqCommand(ctx context.Context, args []string, getenv func(string) string) 
 		return printJSON("dlq", deadLetterRows(dls, showPayload))
 	case "replay":
 		n, err := events.ReplayDeadLetters(ctx, js, ec, seqs)
-		if err != nil {
+		if err != nil && !errors.Is(err, events.ErrReplayRefused) {
 			return failure("dlq", err)
 		}
-		return printJSON("dlq", map[string]int{"replayed": n})
+		if code := printJSON("dlq", map[string]int{"replayed": n}); code != exitOK || err == nil {
+			return code
+		}
+		for _, line := range strings.Split(err.Error(), "\n") { // one line per refused dead letter
+			fmt.Fprintf(os.Stderr, "worker dlq: %s\n", line)
+		}
+		return exitError
 	case "purge":
-		n, err := events.PurgeDeadLetters(ctx, js, ec)
+		purge := events.PurgeDeadLetters
+		if len(seqs) > 0 {
+			purge = func(ctx context.Context, js jetstream.JetStream, c events.Config) (uint64, error) {
+				return events.DeleteDeadLetters(ctx, js, c, seqs)
+			}
+		}
+		n, err := purge(ctx, js, ec)
 		if err != nil {
 			return failure("dlq", err)
 		}

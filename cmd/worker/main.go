@@ -69,7 +69,7 @@ Commands:
   worker inspect server <serverName>           print a server's record as JSON
   worker dlq list [--limit N]                  list dead letters
   worker dlq replay [--seq N,…]                re-publish dead letters (all by default)
-  worker dlq purge                             delete all dead letters
+  worker dlq purge [--seq N,…]                 delete these dead letters (all by default)
 
 Every option is a flag and an environment variable: worker <command> -h lists them.
 `)

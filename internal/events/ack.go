@@ -40,6 +40,10 @@ const (
 	OutcomeSkipped      = "skipped"
 	OutcomeRetry        = "retry"
 	OutcomeDeadLettered = "dead_lettered"
+	// OutcomeDropped is a message that should have been dead-lettered but
+	// whose dead letter could not be written in deadLetterTries attempts:
+	// it is terminated, counted and logged as an error.
+	OutcomeDropped = "dropped"
 )
 
 // Decision is the acknowledgement of one handled message.

@@ -19,6 +19,11 @@ type Config struct {
 	Prefix    string // subject prefix (--subject-prefix)
 	Consumer  string // durable consumer shared by all replicas
 
+	// NotifyPrefix is a subject prefix (besides _INBOX) that Mcp-Notify may
+	// name (--notify-prefix); empty allows inboxes only. It must not be a $
+	// subject nor overlap Prefix.
+	NotifyPrefix string
+
 	// Provision creates or updates the streams and the consumer at start;
 	// false only checks that they exist (locked-down accounts).
 	Provision bool
@@ -38,6 +43,14 @@ type Config struct {
 	StreamMaxAge time.Duration
 	// MaxPayload is the largest event accepted; a larger one is dead-lettered.
 	MaxPayload int
+	// MaxAllowedUsers and MaxConfigBytes are the Limits of one event; an
+	// event over them is dead-lettered.
+	MaxAllowedUsers int
+	MaxConfigBytes  int
+	// DLQMaxAge and DLQMaxBytes bound the dead-letter stream (oldest dead
+	// letters are discarded first).
+	DLQMaxAge   time.Duration
+	DLQMaxBytes int64
 	// Retry maps handler errors to acknowledgements.
 	Retry RetryPolicy
 }
@@ -45,19 +58,28 @@ type Config struct {
 // DefaultConfig returns the defaults of every setting.
 func DefaultConfig() Config {
 	return Config{
-		Stream:         DefaultStream,
-		DLQStream:      DefaultDLQStream,
-		Prefix:         DefaultPrefix,
-		Consumer:       DefaultConsumer,
-		Provision:      true,
-		Concurrency:    16,
-		HandlerTimeout: 30 * time.Second,
-		AckWait:        30 * time.Second,
-		MaxAckPending:  1000,
-		StreamMaxAge:   7 * 24 * time.Hour,
-		MaxPayload:     DefaultMaxPayload,
-		Retry:          DefaultRetryPolicy(),
+		Stream:          DefaultStream,
+		DLQStream:       DefaultDLQStream,
+		Prefix:          DefaultPrefix,
+		Consumer:        DefaultConsumer,
+		Provision:       true,
+		Concurrency:     16,
+		HandlerTimeout:  30 * time.Second,
+		AckWait:         30 * time.Second,
+		MaxAckPending:   1000,
+		StreamMaxAge:    7 * 24 * time.Hour,
+		MaxPayload:      DefaultMaxPayload,
+		MaxAllowedUsers: 100000,
+		MaxConfigBytes:  64 << 10,
+		DLQMaxAge:       14 * 24 * time.Hour,
+		DLQMaxBytes:     1 << 30,
+		Retry:           DefaultRetryPolicy(),
 	}
+}
+
+// Limits returns the per-event limits.
+func (c Config) Limits() Limits {
+	return Limits{MaxAllowedUsers: c.MaxAllowedUsers, MaxConfigBytes: c.MaxConfigBytes}
 }
 
 // Subjects returns the subject builder for the configured prefix.
@@ -80,6 +102,9 @@ func (c Config) Validate() error {
 	if !validPrefix(c.Prefix) {
 		add("subject prefix %q: must be non-empty dot-separated tokens without spaces or wildcards", c.Prefix)
 	}
+	if err := CheckNotifyPrefix(c.NotifyPrefix, c.Prefix); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Concurrency < 1 {
 		add("concurrency %d: must be at least 1", c.Concurrency)
 	}
@@ -97,6 +122,18 @@ func (c Config) Validate() error {
 	}
 	if c.MaxPayload < 1 {
 		add("max payload %d: must be positive", c.MaxPayload)
+	}
+	if c.MaxAllowedUsers < 1 {
+		add("max allowed users %d: must be positive", c.MaxAllowedUsers)
+	}
+	if c.MaxConfigBytes < 2 {
+		add("max config bytes %d: must be at least 2 (\"{}\")", c.MaxConfigBytes)
+	}
+	if c.DLQMaxAge < duplicateWindow {
+		add("dead-letter max age %s: must be at least %s", c.DLQMaxAge, duplicateWindow)
+	}
+	if c.DLQMaxBytes < int64(c.MaxPayload) {
+		add("dead-letter max bytes %d: must be at least the max payload (%d)", c.DLQMaxBytes, c.MaxPayload)
 	}
 	if err := c.Retry.Validate(); err != nil {
 		add("retry: %w", err)
@@ -128,3 +165,19 @@ func validPrefix(p string) bool {
 // validSubject checks that s is a literal subject (no wildcard) one can
 // publish to, e.g. an Mcp-Notify header value.
 func validSubject(s string) bool { return validPrefix(s) }
+
+// CheckNotifyPrefix refuses a notify prefix that is not a literal subject,
+// is a $ subject, or overlaps the worker's subject prefix.
+func CheckNotifyPrefix(notify, prefix string) error {
+	switch {
+	case notify == "":
+		return nil
+	case !validPrefix(notify):
+		return fmt.Errorf("notify prefix %q: must be dot-separated tokens without spaces or wildcards", notify)
+	case strings.HasPrefix(notify, "$"):
+		return fmt.Errorf("notify prefix %q: must not be a $ subject", notify)
+	case notify == prefix || under(notify, prefix) || under(prefix, notify):
+		return fmt.Errorf("notify prefix %q: overlaps the subject prefix %q", notify, prefix)
+	}
+	return nil
+}

@@ -53,6 +53,12 @@ func TestConfigValidate(t *testing.T) {
 		{"negative max age", func(c *Config) { c.StreamMaxAge = -time.Hour }, "max age"},
 		{"no payload", func(c *Config) { c.MaxPayload = 0 }, "max payload"},
 		{"bad retry", func(c *Config) { c.Retry.MaxDeliver = 0 }, "retry"},
+		{"notify prefix", func(c *Config) { c.NotifyPrefix = "acme.replies" }, ""},
+		{"notify prefix wildcard", func(c *Config) { c.NotifyPrefix = "r.*" }, "notify prefix"},
+		{"notify prefix dollar", func(c *Config) { c.NotifyPrefix = "$JS" }, "must not be a $ subject"},
+		{"notify prefix is the prefix", func(c *Config) { c.NotifyPrefix = "mcp" }, "overlaps"},
+		{"notify prefix under the prefix", func(c *Config) { c.NotifyPrefix = "mcp.dlq" }, "overlaps"},
+		{"notify prefix above the prefix", func(c *Config) { c.Prefix, c.NotifyPrefix = "acme.mcp", "acme" }, "overlaps"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -51,6 +51,7 @@ type Consumer struct {
 	metrics  *Metrics
 	limited  *throttle // rate-limits repeated infrastructure errors
 	busy     *busyCounts
+	dlqFails *busyCounts // failed dead-letter publishes per stream sequence
 
 	// lookupDelay is the first wait before looking a vanished consumer up
 	// again; it doubles up to maxLookupDelay.
@@ -105,6 +106,7 @@ func NewConsumer(p ConsumerParams) (*Consumer, error) {
 		metrics:        p.Metrics,
 		limited:        newThrottle(30 * time.Second),
 		busy:           newBusyCounts(4 * max(p.Config.MaxAckPending, 1024)),
+		dlqFails:       newBusyCounts(4 * max(p.Config.MaxAckPending, 1024)),
 		lookupDelay:    time.Second,
 		maxLookupDelay: 30 * time.Second,
 		pullExpiry:     defaultPullExpiry,

@@ -109,8 +109,9 @@ func TestIntegrationPoisonMessagesAreDeadLetteredAtOnce(t *testing.T) {
 		assert.Contains(t, dl.Reason, p.reason)
 		assert.Equal(t, uint64(1), dl.Delivered)
 		assert.Equal(t, p.data, string(dl.Data))
-		assert.Equal(t, fmt.Sprintf("trace-%d", i), dl.Header.Get("X-Trace"))
-		assert.Equal(t, []string{"a", "b"}, dl.Header.Values("X-Multi"))
+		assert.Equal(t, fmt.Sprintf("trace-%d", i), dl.Original.Get("X-Trace"))
+		assert.Equal(t, []string{"a", "b"}, dl.Original.Values("X-Multi"))
+		assert.Equal(t, fmt.Sprintf("id-%d", i), dl.Original.Get(HeaderMsgID))
 		assert.Equal(t, fmt.Sprintf("id-%d", i), dl.Header.Get(HeaderDLQMsgID))
 		assert.Equal(t, fmt.Sprintf("dlq:%s:%d", e.cfg.Stream, dl.StreamSeq), dl.Header.Get(HeaderMsgID))
 		assert.Equal(t, p.subject, dl.Header.Get(HeaderDLQSubject))
@@ -221,7 +222,9 @@ func TestIntegrationSlowHandlerIsKeptAliveWithInProgress(t *testing.T) {
 
 func TestIntegrationNotifyResults(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testConfig())
+	cfg := testConfig()
+	cfg.NotifyPrefix = "reply"
+	e := newEnv(t, cfg)
 	rec := &recorder{fn: func(_ context.Context, ev Event) error {
 		switch ev.UserID {
 		case "stale":

@@ -21,10 +21,11 @@ const HeaderDLQMsgID = "Mcp-Dlq-Msg-Id"
 const dlqHeaderPrefix = "Mcp-Dlq-"
 
 // publishDeadLetter copies msg to the dead-letter stream and waits for the
-// PubAck. The copy has the original payload and headers plus the Mcp-Dlq-*
-// headers, and the Nats-Msg-Id "dlq:<stream>:<stream seq>", so that dead-
-// lettering one message twice (a Term lost, a redelivery) stores it once.
-// The caller Terms the message only when this returned nil.
+// PubAck. The copy has the original payload, the original headers as data
+// (Mcp-Dlq-Headers) plus the Mcp-Dlq-* facts, and the Nats-Msg-Id
+// "dlq:<stream>:<stream seq>", so that dead-lettering one message twice (a
+// Term lost, a redelivery) stores it once. The caller Terms the message only
+// when this returned nil, or when it gave up (deadLetterTries).
 func (c *Consumer) publishDeadLetter(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, reason string) error {
 	dl := deadLetterMsg(c.decoder.Subjects, msg, meta, reason, time.Now())
 	_, err := c.js.PublishMsg(ctx, dl, jetstream.WithExpectStream(c.cfg.DLQStream))
@@ -32,7 +33,7 @@ func (c *Consumer) publishDeadLetter(ctx context.Context, msg jetstream.Msg, met
 		// The headers pushed a payload near the server's limit over it.
 		// Keep the facts, drop the payload, rather than retry forever.
 		dl.Data = nil
-		dl.Header.Set(HeaderDLQReason, reason+" (payload dropped: too large for the dead-letter stream)")
+		dl.Header.Set(HeaderDLQReason, oneLine(reason+" (payload dropped: too large for the dead-letter stream)"))
 		_, err = c.js.PublishMsg(ctx, dl, jetstream.WithExpectStream(c.cfg.DLQStream))
 	}
 	if err != nil {
@@ -41,14 +42,22 @@ func (c *Consumer) publishDeadLetter(ctx context.Context, msg jetstream.Msg, met
 	return nil
 }
 
-// deadLetterMsg builds the dead-letter copy of msg.
+// deadLetterMsg builds the dead-letter copy of msg. None of the original
+// headers becomes a header of the copy: a Nats-Expected-* header would make
+// its publish fail, and 64 KiB of them would not fit beside ours. They are
+// kept as data in Mcp-Dlq-Headers, at most maxOriginalHeaderBytes of them.
 func deadLetterMsg(s Subjects, msg jetstream.Msg, meta *jetstream.MsgMetadata, reason string, now time.Time) *nats.Msg {
-	h := make(nats.Header, len(msg.Headers())+6)
-	for k, v := range msg.Headers() {
-		h[k] = append([]string(nil), v...)
+	orig := msg.Headers()
+	h := make(nats.Header, 9)
+	enc, dropped := encodeOriginalHeaders(orig, maxOriginalHeaderBytes)
+	if enc != "" {
+		h.Set(HeaderDLQHeaders, enc)
 	}
-	if id := h.Get(HeaderMsgID); id != "" {
-		h.Set(HeaderDLQMsgID, id)
+	if dropped > 0 {
+		h.Set(HeaderDLQHeadersDropped, strconv.Itoa(dropped))
+	}
+	if id := orig.Get(HeaderMsgID); id != "" {
+		h.Set(HeaderDLQMsgID, clipHeader(id))
 	}
 	h.Set(HeaderDLQReason, oneLine(reason))
 	h.Set(HeaderDLQSubject, msg.Subject())
@@ -59,7 +68,24 @@ func deadLetterMsg(s Subjects, msg jetstream.Msg, meta *jetstream.MsgMetadata, r
 	return &nats.Msg{Subject: s.DLQ(msg.Subject()), Header: h, Data: msg.Data()}
 }
 
-// oneLine makes s safe as a header value: NATS headers cannot hold CR or LF.
-func oneLine(s string) string {
-	return strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(s)
+// maxReasonBytes bounds the reason header of a dead letter.
+const maxReasonBytes = 2 << 10
+
+// clipHeader bounds a header value copied from a message.
+func clipHeader(v string) string {
+	if len(v) > maxReasonBytes {
+		return strings.ToValidUTF8(v[:maxReasonBytes], "") + "..."
+	}
+	return v
 }
+
+// oneLine makes s safe as a header value: NATS headers cannot hold CR or LF.
+// It also bounds the value's length.
+func oneLine(s string) string {
+	return clipHeader(strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(s))
+}
+
+// deadLetterTries bounds the attempts to write one message's dead letter; at
+// the last failed one the message is terminated (outcome dropped) instead of
+// handed back, so a dead letter that can never be written cannot loop.
+const deadLetterTries = 10

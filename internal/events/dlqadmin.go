@@ -20,8 +20,12 @@ type DeadLetter struct {
 	Delivered uint64 // deliveries before it was dead-lettered
 	StreamSeq uint64 // sequence in the main stream
 	Time      time.Time
-	Header    nats.Header // every header, Mcp-Dlq-* included
-	Data      []byte
+	Header    nats.Header // the dead letter's own headers, Mcp-Dlq-* included
+	// Original holds the original message's headers (from Mcp-Dlq-Headers;
+	// for a dead letter written before that header existed, its own headers
+	// minus the Mcp-Dlq-* ones).
+	Original nats.Header
+	Data     []byte
 }
 
 // ListDeadLetters returns up to limit dead letters (limit <= 0: all), oldest
@@ -43,11 +47,14 @@ func ListDeadLetters(ctx context.Context, js jetstream.JetStream, c Config, limi
 }
 
 // ReplayDeadLetters re-publishes dead letters (seqs; empty means all) to
-// their original subject with the original payload and headers minus the
-// Mcp-Dlq-* ones, and the Nats-Msg-Id "<original id or dlq seq>:replay:<dlq
+// their original subject with the original payload and headers (minus any
+// Nats-* one), and the Nats-Msg-Id "<original id or dlq seq>:replay:<dlq
 // seq>". Each is deleted from the dead-letter stream only after its publish
 // succeeded; a replay interrupted and run again within the duplicate window
-// does not publish twice. It returns how many were replayed.
+// does not publish twice. A dead letter whose target is not an event subject
+// of the worker (checkReplayTarget) is refused and kept: the others are still
+// replayed, and the error joins one ErrReplayRefused error per refused dead
+// letter. It returns how many were replayed.
 func ReplayDeadLetters(ctx context.Context, js jetstream.JetStream, c Config, seqs []uint64) (int, error) {
 	st, err := js.Stream(ctx, c.DLQStream)
 	if err != nil {
@@ -73,13 +80,32 @@ func ReplayDeadLetters(ctx context.Context, js jetstream.JetStream, c Config, se
 		return 0, fmt.Errorf("replay dead letters from %s: %w", c.DLQStream, err)
 	}
 	n := 0
+	var refused []error
 	for _, m := range msgs {
+		if err := checkReplayTarget(c, m); err != nil {
+			refused = append(refused, err)
+			continue
+		}
 		if err := replayOne(ctx, js, st, c, m); err != nil {
-			return n, fmt.Errorf("replay dead letters from %s: %w", c.DLQStream, err)
+			return n, errors.Join(append([]error{fmt.Errorf("replay dead letters from %s: %w", c.DLQStream, err)}, refused...)...)
 		}
 		n++
 	}
-	return n, nil
+	return n, errors.Join(refused...)
+}
+
+// checkReplayTarget refuses a dead letter whose target subject (a header
+// anyone allowed to publish on the dead-letter subjects can write) is not
+// one the decoder accepts: an event subject under the worker's prefix with a
+// known verb. Never a $JS.API subject, an inbox, the dead-letter subjects
+// or another service's.
+func checkReplayTarget(c Config, m *jetstream.RawStreamMsg) error {
+	dl := toDeadLetter(c.Subjects(), m)
+	if _, ok := c.Subjects().KindOf(dl.Subject); ok {
+		return nil
+	}
+	return fmt.Errorf("%w: dead letter %d: target subject %q is not an event subject under %q (kept in %s)",
+		ErrReplayRefused, m.Sequence, dl.Subject, c.Prefix+".", c.DLQStream)
 }
 
 // PurgeDeadLetters deletes every dead letter and returns how many there were.
@@ -96,6 +122,32 @@ func PurgeDeadLetters(ctx context.Context, js jetstream.JetStream, c Config) (ui
 		return 0, fmt.Errorf("purge dead letters in %s: %w", c.DLQStream, err)
 	}
 	return info.State.Msgs, nil
+}
+
+// DeleteDeadLetters deletes exactly the dead letters seqs (by sequence in the
+// dead-letter stream) and returns how many it deleted. It checks them all
+// first: when one is missing it deletes nothing and names it.
+func DeleteDeadLetters(ctx context.Context, js jetstream.JetStream, c Config, seqs []uint64) (uint64, error) {
+	st, err := js.Stream(ctx, c.DLQStream)
+	if err != nil {
+		return 0, fmt.Errorf("delete dead letters in %s: %w", c.DLQStream, err)
+	}
+	for _, seq := range seqs {
+		if _, err := st.GetMsg(ctx, seq); err != nil {
+			return 0, fmt.Errorf("delete dead letters in %s: dead letter %d: %w", c.DLQStream, seq, err)
+		}
+	}
+	var n uint64
+	for _, seq := range seqs {
+		if err := st.DeleteMsg(ctx, seq); err != nil {
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				continue // deleted meanwhile, or listed twice
+			}
+			return n, fmt.Errorf("delete dead letters in %s: dead letter %d: %w", c.DLQStream, seq, err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 // eachDeadLetter calls fn for each dead letter, oldest first, until fn
@@ -126,9 +178,9 @@ func eachDeadLetter(ctx context.Context, st jetstream.Stream, c Config, fn func(
 // replayOne publishes one dead letter back and deletes it.
 func replayOne(ctx context.Context, js jetstream.JetStream, st jetstream.Stream, c Config, m *jetstream.RawStreamMsg) error {
 	dl := toDeadLetter(c.Subjects(), m)
-	h := make(nats.Header, len(m.Header))
-	for k, v := range m.Header {
-		if strings.HasPrefix(strings.ToLower(k), strings.ToLower(dlqHeaderPrefix)) || k == HeaderMsgID {
+	h := make(nats.Header, len(dl.Original)+1)
+	for k, v := range dl.Original {
+		if isNatsHeader(k) { // Nats-Expected-*, Nats-Rollup, ...: never steer the replay
 			continue
 		}
 		h[k] = append([]string(nil), v...)
@@ -161,6 +213,19 @@ func toDeadLetter(s Subjects, m *jetstream.RawStreamMsg) DeadLetter {
 	}
 	if dl.Subject == "" {
 		dl.Subject = s.For(Kind(strings.TrimPrefix(m.Subject, s.DLQ(""))))
+	}
+	if enc := m.Header.Get(HeaderDLQHeaders); enc != "" {
+		dl.Original = decodeOriginalHeaders(enc)
+	} else { // written before Mcp-Dlq-Headers: the original headers were copied
+		dl.Original = make(nats.Header, len(m.Header))
+		for k, v := range m.Header {
+			if !strings.HasPrefix(strings.ToLower(k), strings.ToLower(dlqHeaderPrefix)) && k != HeaderMsgID {
+				dl.Original[k] = v
+			}
+		}
+		if id := m.Header.Get(HeaderDLQMsgID); id != "" {
+			dl.Original.Set(HeaderMsgID, id)
+		}
 	}
 	dl.Delivered, _ = strconv.ParseUint(m.Header.Get(HeaderDLQDelivered), 10, 64)
 	dl.StreamSeq, _ = strconv.ParseUint(m.Header.Get(HeaderDLQStreamSeq), 10, 64)

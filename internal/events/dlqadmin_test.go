@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -118,4 +119,64 @@ func trimPermanent(s string) string {
 		return s[len(p):]
 	}
 	return s
+}
+
+// A dead letter names its target subject in a header anyone who can publish
+// to the dead-letter subjects can plant: replay refuses every subject the
+// decoder would not accept, one error per dead letter, and keeps those.
+func TestIntegrationReplayRefusesForeignSubjects(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testConfig())
+	ctx := ctxT(t)
+	plant := func(target string) uint64 {
+		data := `{"userId":"u1"}`
+		if strings.HasPrefix(target, "$JS.API.STREAM.DELETE.") {
+			data = "" // what the API wants
+		}
+		m := &nats.Msg{Subject: "mcp.dlq.user.login", Data: []byte(data), Header: nats.Header{}}
+		m.Header.Set(HeaderDLQSubject, target)
+		ack, err := e.nats.JS.PublishMsg(ctx, m)
+		require.NoError(t, err)
+		return ack.Sequence
+	}
+	refused := map[uint64]string{}
+	for _, target := range []string{
+		"$JS.API.STREAM.DELETE." + e.cfg.Stream,
+		"$JS.API.STREAM.PURGE." + e.cfg.Stream,
+		"mcp.dlq.user.login",
+		"mcp.user.bogus",
+		"other.user.login",
+		"_INBOX.x",
+		"mcp.user.*",
+	} {
+		refused[plant(target)] = target
+	}
+	good := plant("mcp.user.login")
+
+	n, err := ReplayDeadLetters(ctx, e.nats.JS, e.cfg, nil)
+	require.Error(t, err)
+	assert.Equal(t, 1, n, "the valid one is replayed")
+	for seq, target := range refused {
+		assert.Contains(t, err.Error(), fmt.Sprintf("dead letter %d: target subject %q", seq, target))
+	}
+
+	st, err := e.nats.JS.Stream(ctx, e.cfg.Stream)
+	require.NoError(t, err, "the main stream is still there")
+	info, err := st.Info(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), info.State.Msgs, "only the valid dead letter reached it")
+
+	var left []uint64
+	for _, dl := range e.deadLetters() {
+		left = append(left, dl.Seq)
+	}
+	assert.Len(t, left, len(refused), "refused dead letters stay")
+	assert.NotContains(t, left, good)
+
+	// By sequence too.
+	for seq := range refused {
+		_, err := ReplayDeadLetters(ctx, e.nats.JS, e.cfg, []uint64{seq})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "not an event subject")
+	}
 }

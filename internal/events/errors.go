@@ -50,3 +50,7 @@ func Skipf(format string, args ...any) error {
 // shutting down (its context was cancelled by Stop). The message is handed
 // back at once and never dead-lettered for it, even on its last delivery.
 var ErrShutdown = errors.New("worker shutting down")
+
+// ErrReplayRefused marks a dead letter that replay refused to publish
+// because its target subject is not one of the worker's event subjects.
+var ErrReplayRefused = errors.New("replay refused")

@@ -17,8 +17,9 @@ type handled struct {
 	ev       Event
 	decoded  bool
 	decision Decision
-	outcome  string // the decision's, or retry when dead-lettering failed
-	applyErr error  // ack, nak, term or dead-letter publish failure
+	outcome  string // the decision's, or retry or dropped when dead-lettering failed
+	applyErr error  // ack, nak or term failure
+	dlqErr   error  // dead-letter publish failure
 }
 
 // process handles one message from receipt to acknowledgement: decode, run
@@ -55,14 +56,15 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg, keepAlive tim
 	// spent, and Stop cancels the base context.
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), apiTimeout)
 	defer cancel()
-	var dlqErr error
+	var dlqFailures uint64
 	if h.decision.Action == ActionDeadLetter {
-		dlqErr = c.publishDeadLetter(actx, msg, meta, h.decision.Reason)
+		h.dlqErr = c.publishDeadLetter(actx, msg, meta, h.decision.Reason)
+		dlqFailures = c.deadLetterFailures(seq, meta.NumDelivered, h.dlqErr)
 	}
 	// No InProgress may follow the ack: after a NakWithDelay it would reset
 	// the redelivery timer.
 	stopKeepAlive()
-	h.outcome, h.applyErr = c.apply(actx, msg, h.decision, dlqErr)
+	h.outcome, h.applyErr = c.apply(actx, msg, h.decision, dlqFailures)
 
 	var notifyErr error
 	if h.applyErr == nil && h.outcome != OutcomeRetry {
@@ -85,6 +87,9 @@ func (c *Consumer) run(ctx context.Context, msg jetstream.Msg, meta *jetstream.M
 	}
 	ev.StreamSeq = seq
 	ev.Delivered = meta.NumDelivered
+	if err := c.cfg.Limits().Check(ev); err != nil {
+		return ev, true, err
+	}
 	h, ok := c.handlers[ev.Kind]
 	if !ok {
 		return ev, true, Permanentf("no handler for %s", ev.Kind)
@@ -106,8 +111,11 @@ func callHandler(ctx context.Context, h Handler, ev Event) (err error) {
 }
 
 // apply sends the acknowledgement d asks for. A dead letter whose publish
-// failed is handed back instead of terminated: a message is never lost.
-func (c *Consumer) apply(ctx context.Context, msg jetstream.Msg, d Decision, dlqErr error) (string, error) {
+// failed (dlqFailures > 0) is handed back with a growing delay instead of
+// terminated, until deadLetterTries failures: then it is terminated with the
+// outcome dropped, so that a dead letter that can never be written does not
+// hold a slot of MaxAckPending forever.
+func (c *Consumer) apply(ctx context.Context, msg jetstream.Msg, d Decision, dlqFailures uint64) (string, error) {
 	switch d.Action {
 	case ActionAck:
 		if err := msg.DoubleAck(ctx); err != nil {
@@ -115,22 +123,46 @@ func (c *Consumer) apply(ctx context.Context, msg jetstream.Msg, d Decision, dlq
 		}
 		return d.Outcome, nil
 	case ActionDeadLetter:
-		if dlqErr != nil {
-			if err := msg.NakWithDelay(c.cfg.Retry.BaseDelay); err != nil {
-				return OutcomeRetry, errors.Join(dlqErr, fmt.Errorf("nak: %w", err))
+		outcome := d.Outcome
+		switch {
+		case dlqFailures >= deadLetterTries:
+			outcome = OutcomeDropped
+		case dlqFailures > 0:
+			if err := msg.NakWithDelay(c.cfg.Retry.backoff(dlqFailures)); err != nil {
+				return OutcomeRetry, fmt.Errorf("nak: %w", err)
 			}
-			return OutcomeRetry, dlqErr
+			return OutcomeRetry, nil
 		}
 		if err := msg.Term(); err != nil { // not TermWithReason: nats-server 2.9 ignores it
-			return d.Outcome, fmt.Errorf("term: %w", err)
+			return outcome, fmt.Errorf("term: %w", err)
 		}
-		return d.Outcome, nil
+		return outcome, nil
 	default:
 		if err := msg.NakWithDelay(d.Delay); err != nil {
 			return OutcomeRetry, fmt.Errorf("nak: %w", err)
 		}
 		return OutcomeRetry, nil
 	}
+}
+
+// deadLetterFailures records the result of a dead-letter publish of the
+// message at seq and returns how many have failed: 0 after a success, and
+// deadLetterTries (give up) once this replica failed that often, or once the
+// delivery count is past any point where the worker would still be trying
+// (other replicas' failures are not counted here).
+func (c *Consumer) deadLetterFailures(seq, delivered uint64, err error) uint64 {
+	if err == nil {
+		c.dlqFails.forget(seq)
+		return 0
+	}
+	c.dlqFails.add(seq)
+	n := c.dlqFails.get(seq)
+	last := uint64(max(c.cfg.Retry.MaxDeliver, c.cfg.Retry.BusyMaxDeliver, 0)) + deadLetterTries
+	if n >= deadLetterTries || delivered >= last {
+		c.dlqFails.forget(seq)
+		return deadLetterTries
+	}
+	return n
 }
 
 // keepAlive sends InProgress every period until the returned function is
@@ -188,8 +220,11 @@ func (c *Consumer) logHandled(msg jetstream.Msg, meta *jetstream.MsgMetadata, h 
 	if h.decision.Reason != "" {
 		fields = append(fields, zap.String("error", h.decision.Reason))
 	}
-	if h.outcome == OutcomeRetry && h.applyErr == nil {
+	if h.outcome == OutcomeRetry && h.applyErr == nil && h.dlqErr == nil {
 		fields = append(fields, zap.Duration("retry_in", h.decision.Delay))
+	}
+	if h.dlqErr != nil {
+		fields = append(fields, zap.NamedError("dead_letter_error", h.dlqErr))
 	}
 	if h.applyErr != nil {
 		fields = append(fields, zap.NamedError("ack_error", h.applyErr))
@@ -199,7 +234,7 @@ func (c *Consumer) logHandled(msg jetstream.Msg, meta *jetstream.MsgMetadata, h 
 	}
 	level := zapcore.InfoLevel
 	switch {
-	case h.outcome == OutcomeDeadLettered:
+	case h.outcome == OutcomeDeadLettered, h.outcome == OutcomeDropped:
 		level = zapcore.ErrorLevel
 	case h.outcome == OutcomeRetry, h.applyErr != nil, notifyErr != nil:
 		level = zapcore.WarnLevel

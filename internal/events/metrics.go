@@ -18,6 +18,8 @@ type Metrics struct {
 	handle      *prometheus.HistogramVec
 	inFlight    prometheus.Gauge
 	deadLetters *prometheus.CounterVec
+	dropped     *prometheus.CounterVec
+	refused     prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them with reg (nil registers
@@ -26,6 +28,10 @@ type Metrics struct {
 //   - mcp_worker_handle_seconds{kind}: time from receipt to acknowledgement
 //   - mcp_worker_in_flight: messages being handled now
 //   - mcp_worker_dead_letters_total{kind}: messages moved to the dead-letter stream
+//   - mcp_worker_dead_letters_dropped_total{kind}: messages terminated because
+//     their dead letter could not be written (alert on any)
+//   - mcp_worker_notify_refused_total: Mcp-Notify subjects refused (not an
+//     inbox or the notify prefix)
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
 	return &Metrics{
@@ -46,6 +52,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "mcp_worker_dead_letters_total",
 			Help: "Messages moved to the dead-letter stream, by event kind.",
 		}, []string{"kind"}),
+		dropped: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_worker_dead_letters_dropped_total",
+			Help: "Messages terminated without a dead letter because writing it failed repeatedly, by event kind.",
+		}, []string{"kind"}),
+		refused: f.NewCounter(prometheus.CounterOpts{
+			Name: "mcp_worker_notify_refused_total",
+			Help: "Mcp-Notify subjects refused: not under _INBOX. or --notify-prefix, a $ subject, or the worker's own.",
+		}),
 	}
 }
 
@@ -65,7 +79,17 @@ func (m *Metrics) observe(kind, outcome string, took time.Duration) {
 	}
 	m.messages.WithLabelValues(kind, outcome).Inc()
 	m.handle.WithLabelValues(kind).Observe(took.Seconds())
-	if outcome == OutcomeDeadLettered {
+	switch outcome {
+	case OutcomeDeadLettered:
 		m.deadLetters.WithLabelValues(kind).Inc()
+	case OutcomeDropped:
+		m.dropped.WithLabelValues(kind).Inc()
+	}
+}
+
+// notifyRefused counts one refused Mcp-Notify subject.
+func (m *Metrics) notifyRefused() {
+	if m != nil {
+		m.refused.Inc()
 	}
 }

@@ -3,6 +3,7 @@ package events
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -13,7 +14,7 @@ type Notification struct {
 	EventID string `json:"eventId"`
 	Subject string `json:"subject"`
 	Outcome string `json:"outcome"`
-	Error   string `json:"error"` // "" unless dead-lettered
+	Error   string `json:"error"` // "" unless dead-lettered or dropped
 }
 
 // notify core-publishes the Notification for a finished message whose
@@ -24,14 +25,15 @@ func (c *Consumer) notify(msg jetstream.Msg, h handled) error {
 	if to == "" {
 		return nil
 	}
-	if !validSubject(to) {
-		return fmt.Errorf("notify: %s header %q is not a subject", HeaderNotify, to)
+	if err := c.notifyAllowed(to); err != nil {
+		c.metrics.notifyRefused()
+		return err
 	}
 	n := Notification{EventID: h.ev.EventID, Subject: msg.Subject(), Outcome: h.outcome}
 	if !h.decoded {
 		n.EventID = msg.Headers().Get(HeaderMsgID)
 	}
-	if h.outcome == OutcomeDeadLettered {
+	if h.outcome == OutcomeDeadLettered || h.outcome == OutcomeDropped {
 		n.Error = h.decision.Reason
 	}
 	data, err := json.Marshal(n)
@@ -42,4 +44,39 @@ func (c *Consumer) notify(msg jetstream.Msg, h handled) error {
 		return fmt.Errorf("notify %s: %w", to, err)
 	}
 	return nil
+}
+
+// InboxPrefix is the first token of NATS request inboxes (_INBOX.<id>): an
+// Mcp-Notify subject under it is always allowed.
+const InboxPrefix = "_INBOX"
+
+// notifyAllowed refuses an Mcp-Notify subject the worker must not publish
+// to: anything but a literal subject under _INBOX. or the configured notify
+// prefix, and in any case a $-subject (JetStream API, system account) or
+// one under the worker's own prefix (a result there would be an event or a
+// dead letter).
+func (c *Consumer) notifyAllowed(to string) error {
+	refuse := func(why string) error {
+		return fmt.Errorf("notify: %s %q refused: %s", HeaderNotify, to, why)
+	}
+	switch {
+	case !validSubject(to):
+		return refuse("not a literal subject")
+	case strings.HasPrefix(to, "$"):
+		return refuse("a $ subject")
+	case under(to, c.cfg.Prefix):
+		return refuse("under the worker's own prefix " + c.cfg.Prefix)
+	case under(to, InboxPrefix), c.cfg.NotifyPrefix != "" && under(to, c.cfg.NotifyPrefix):
+		return nil
+	}
+	allowed := InboxPrefix + ".>"
+	if c.cfg.NotifyPrefix != "" {
+		allowed += " or " + c.cfg.NotifyPrefix + ".>"
+	}
+	return refuse("not under " + allowed)
+}
+
+// under reports whether subject is prefix followed by at least one token.
+func under(subject, prefix string) bool {
+	return strings.HasPrefix(subject, prefix+".")
 }

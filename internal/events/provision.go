@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -35,11 +36,19 @@ func Provision(ctx context.Context, js jetstream.JetStream, c Config) error {
 // provisionStream creates the stream or updates it to sc. An existing
 // stream keeps its replicas and placement: they are the cluster operator's
 // choice, and an update with the zero value would scale an R3 stream down.
+// An existing stream with a subject that is not one of sc's belongs to
+// someone else (another deployment on the account, another --subject-prefix):
+// it is refused, never rewritten.
 func provisionStream(ctx context.Context, js jetstream.JetStream, sc jetstream.StreamConfig) error {
 	st, err := js.Stream(ctx, sc.Name)
 	switch {
 	case err == nil:
 		cur := st.CachedInfo().Config
+		if foreign := notOurs(cur.Subjects, sc.Subjects); len(foreign) > 0 {
+			return fmt.Errorf("provision stream %s: it exists with subjects %s that are not ours (%s): "+
+				"another deployment's stream? give this one its own --stream/--dlq-stream",
+				sc.Name, strings.Join(foreign, ", "), strings.Join(sc.Subjects, ", "))
+		}
 		sc.Replicas, sc.Placement = cur.Replicas, cur.Placement
 	case !errors.Is(err, jetstream.ErrStreamNotFound):
 		return fmt.Errorf("provision stream %s: %w", sc.Name, err)
@@ -48,6 +57,17 @@ func provisionStream(ctx context.Context, js jetstream.JetStream, sc jetstream.S
 		return fmt.Errorf("provision stream %s: %w", sc.Name, err)
 	}
 	return nil
+}
+
+// notOurs returns the subjects of have that are not in ours.
+func notOurs(have, ours []string) []string {
+	var foreign []string
+	for _, s := range have {
+		if !slices.Contains(ours, s) {
+			foreign = append(foreign, s)
+		}
+	}
+	return foreign
 }
 
 // mainStreamConfig keeps events under limits retention (not work-queue), so
@@ -65,8 +85,10 @@ func mainStreamConfig(c Config) jetstream.StreamConfig {
 	}
 }
 
-// dlqStreamConfig keeps dead letters until someone replays or purges them;
-// its duplicate window drops a second dead-letter of the same message.
+// dlqStreamConfig keeps dead letters until someone replays or purges them,
+// at most DLQMaxAge and DLQMaxBytes (the oldest go first), so a flood of bad
+// events cannot fill the server's storage; its duplicate window drops a
+// second dead-letter of the same message.
 func dlqStreamConfig(c Config) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:       c.DLQStream,
@@ -75,6 +97,8 @@ func dlqStreamConfig(c Config) jetstream.StreamConfig {
 		Storage:    jetstream.FileStorage,
 		Discard:    jetstream.DiscardOld,
 		Duplicates: duplicateWindow,
+		MaxAge:     c.DLQMaxAge,
+		MaxBytes:   c.DLQMaxBytes,
 	}
 }
 

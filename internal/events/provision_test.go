@@ -106,3 +106,52 @@ func TestIntegrationProvisionRefusesInvalidConfig(t *testing.T) {
 	c.Concurrency = 0
 	require.ErrorContains(t, Provision(ctxT(t), n.JS, c), "concurrency")
 }
+
+// Two deployments on one account must not take turns rewriting a stream:
+// provisioning refuses a stream that exists with subjects not its own, and
+// changes nothing.
+func TestIntegrationProvisionRefusesStreamsItDoesNotOwn(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, stream string
+		subjects     []string
+	}{
+		{"dead-letter stream of another prefix", DefaultDLQStream, []string{"other.dlq.>"}},
+		{"main stream of another prefix", DefaultStream, []string{"other.user.>", "other.server.>"}},
+		{"main stream with one foreign subject", DefaultStream, []string{"mcp.user.>", "billing.>"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			n := testenv.StartNATS(t)
+			ctx := ctxT(t)
+			_, err := n.JS.CreateStream(ctx, jetstream.StreamConfig{Name: tt.stream, Subjects: tt.subjects})
+			require.NoError(t, err)
+
+			err = Provision(ctx, n.JS, testConfig())
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "stream "+tt.stream)
+			assert.Contains(t, err.Error(), "not ours")
+			st, err := n.JS.Stream(ctx, tt.stream)
+			require.NoError(t, err)
+			assert.Equal(t, tt.subjects, st.CachedInfo().Config.Subjects, "left as it was")
+		})
+	}
+
+	// A stream holding a subset of ours (an older release) is updated.
+	n := testenv.StartNATS(t)
+	ctx := ctxT(t)
+	_, err := n.JS.CreateStream(ctx, jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"mcp.user.>"}})
+	require.NoError(t, err)
+	require.NoError(t, Provision(ctx, n.JS, testConfig()))
+	st, err := n.JS.Stream(ctx, DefaultStream)
+	require.NoError(t, err)
+	assert.Equal(t, testConfig().Subjects().StreamSubjects(), st.CachedInfo().Config.Subjects)
+}
+
+func TestDLQStreamFor(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "MCP_REGISTRY_DLQ", DLQStreamFor("MCP_REGISTRY"))
+	assert.Equal(t, "EVENTS_DLQ", DLQStreamFor("EVENTS"))
+	assert.Equal(t, DLQStreamFor(DefaultStream), DefaultConfig().DLQStream)
+}

@@ -16,6 +16,7 @@ type Publisher struct {
 	js      jetstream.JetStream
 	stream  string
 	decoder Decoder
+	limits  Limits
 }
 
 // NewPublisher returns a Publisher for the stream and prefix of c.
@@ -24,11 +25,12 @@ func NewPublisher(js jetstream.JetStream, c Config) *Publisher {
 		js:      js,
 		stream:  c.Stream,
 		decoder: Decoder{Subjects: c.Subjects(), MaxPayload: c.MaxPayload},
+		limits:  c.Limits(),
 	}
 }
 
 // Publish validates payload for subject <prefix>.<suffix> with the Decoder
-// (an invalid event is refused with the decoder's error unless force), then
+// and the Limits (an invalid event is refused with the error unless force), then
 // JetStream-publishes it with Nats-Msg-Id = the payload's eventId (else the
 // caller's Nats-Msg-Id header, else a new unique id), so JetStream drops a
 // duplicate publish. header is copied, never changed. It returns the id used and the PubAck
@@ -39,6 +41,9 @@ func (p *Publisher) Publish(ctx context.Context, suffix string, payload []byte, 
 		return "", nil, fmt.Errorf("publish %q: not a subject one can publish to", subject)
 	}
 	ev, err := p.decoder.Decode(subject, payload, "", 0)
+	if err == nil {
+		err = p.limits.Check(ev)
+	}
 	if err != nil {
 		if !force {
 			return "", nil, fmt.Errorf("publish %s: %w", subject, err)

@@ -33,12 +33,19 @@ const (
 	HeaderDLQDelivered = "Mcp-Dlq-Delivered"
 	HeaderDLQStreamSeq = "Mcp-Dlq-Stream-Seq"
 	HeaderDLQTime      = "Mcp-Dlq-Time"
+	// HeaderDLQHeaders holds the original message's headers as JSON data
+	// ({"name":["value",...]}), size-bounded; never as headers of the dead
+	// letter, where Nats-* ones would steer its own publish.
+	HeaderDLQHeaders = "Mcp-Dlq-Headers"
+	// HeaderDLQHeadersDropped says how many bytes of original headers did
+	// not fit in HeaderDLQHeaders.
+	HeaderDLQHeadersDropped = "Mcp-Dlq-Headers-Dropped"
 )
 
 // Default names (flags --stream and --subject-prefix; the consumer name).
 const (
 	DefaultStream    = "MCP_REGISTRY"
-	DefaultDLQStream = "MCP_REGISTRY_DLQ"
+	DefaultDLQStream = DefaultStream + "_DLQ" // DLQStreamFor(DefaultStream)
 	DefaultPrefix    = "mcp"
 	DefaultConsumer  = "mcp-registry-worker"
 )
@@ -85,3 +92,8 @@ func (s Subjects) KindOf(subject string) (Kind, bool) {
 
 // IsServer reports whether k is one of the server.* kinds.
 func (k Kind) IsServer() bool { return strings.HasPrefix(string(k), "server.") }
+
+// DLQStreamFor is the default dead-letter stream of a main stream:
+// "<stream>_DLQ" (CONTRACT section 2), so that deployments with different
+// streams on one account never share a dead-letter stream.
+func DLQStreamFor(stream string) string { return stream + "_DLQ" }

@@ -62,13 +62,13 @@ func TestReadyz(t *testing.T) {
 				"redis": func(context.Context) error { return errors.New("dial tcp 127.0.0.1:6379: connection refused") },
 			},
 			code: http.StatusServiceUnavailable,
-			want: map[string]string{"nats": "ok", "redis": "dial tcp 127.0.0.1:6379: connection refused"},
+			want: map[string]string{"nats": "ok", "redis": "failing"}, // the error goes to the log only
 		},
 		{
 			name:   "panicking check",
 			checks: map[string]ops.Check{"consumer": func(context.Context) error { panic("boom") }},
 			code:   http.StatusServiceUnavailable,
-			want:   map[string]string{"consumer": "check panicked: boom"},
+			want:   map[string]string{"consumer": "failing"},
 		},
 	}
 	for _, tt := range tests {
@@ -92,8 +92,7 @@ func TestReadyzDeadline(t *testing.T) {
 	code, body := getReady(t, s)
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.Equal(t, "ok", body["nats"])
-	// Either the check's own error or the handler's, whichever is seen first.
-	assert.Contains(t, body["mongodb"], context.DeadlineExceeded.Error())
+	assert.Equal(t, "failing", body["mongodb"])
 }
 
 // A check that ignores its context still cannot hold the answer past the
@@ -113,7 +112,7 @@ func TestReadyzCheckIgnoringDeadline(t *testing.T) {
 	assert.Less(t, time.Since(start), time.Second)
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.Equal(t, "ok", body["nats"])
-	assert.Contains(t, body["stuck"], "no answer within 50ms")
+	assert.Equal(t, "failing", body["stuck"])
 }
 
 // Checks run concurrently: each of these two waits for the other to have
@@ -151,7 +150,7 @@ func TestReadyzLogsChangesOnly(t *testing.T) {
 		}
 		return nil
 	}
-	s := ops.New(ops.Params{Ready: map[string]ops.Check{"redis": redis}, Logger: zap.New(core)})
+	s := ops.New(ops.Params{Ready: map[string]ops.Check{"redis": redis}, Logger: zap.New(core), ReadyCache: -1})
 
 	for _, d := range []bool{false, true, true, false, false} {
 		down = d

@@ -18,6 +18,10 @@ import (
 // Params.ReadyTimeout is zero.
 const DefaultReadyTimeout = 2 * time.Second
 
+// DefaultReadyCache is how long a /readyz result is reused when
+// Params.ReadyCache is zero: probes never ping the dependencies more often.
+const DefaultReadyCache = time.Second
+
 // Params configures a Server.
 type Params struct {
 	// Addr is the listen address, e.g. ":9090" or "127.0.0.1:0"; empty
@@ -30,6 +34,11 @@ type Params struct {
 	// ReadyTimeout bounds all checks of one request; zero means
 	// DefaultReadyTimeout.
 	ReadyTimeout time.Duration
+	// ReadyCache is how long one run of the checks answers /readyz; zero
+	// means DefaultReadyCache, negative runs them on every request.
+	ReadyCache time.Duration
+	// Clock returns the time for the readiness cache; nil means time.Now.
+	Clock func() time.Time
 	// Logger receives start, stop, serve errors and readiness changes; nil
 	// discards them.
 	Logger *zap.Logger
@@ -71,7 +80,11 @@ func New(p Params) *Server {
 		ErrorHandling: promhttp.ContinueOnError,
 	}))
 	mux.HandleFunc("GET /healthz", healthz)
-	mux.Handle("GET /readyz", newReadiness(p.Ready, timeout, log))
+	cacheFor := p.ReadyCache
+	if cacheFor == 0 {
+		cacheFor = DefaultReadyCache
+	}
+	mux.Handle("GET /readyz", newReadiness(p.Ready, timeout, cacheFor, p.Clock, log))
 
 	return &Server{addr: p.Addr, handler: mux, log: log, timeout: timeout}
 }

@@ -67,15 +67,15 @@ func (r *Registry) ApplyChange(ctx context.Context, token string, c Change) (App
 	if c.UpdatedAtMs > 0 {
 		updated = strconv.FormatInt(c.UpdatedAtMs, 10)
 	}
-	args := make([]any, 0, 7+len(c.Allowed))
-	args = append(args, token, versionArg(c.Version), string(c.Config), string(c.Scope), access, updated, c.DBID)
+	args := make([]any, 0, 8+len(c.Allowed))
+	args = append(args, token, versionArg(c.Version), string(c.Config), string(c.Scope), access, updated, c.DBID, c.Server)
 	for _, u := range c.Allowed {
 		args = append(args, u)
 	}
 	res, err := applyRecordScript.Run(ctx, r.rdb,
 		[]string{
 			k.ServerRecord(c.Server), k.ServerAllowed(c.Server), k.ServerLock(c.Server),
-			k.ServerAllowedNext(c.Server), k.ServerRevoke(c.Server), k.ServerValue(c.Server),
+			k.ServerAllowedNext(c.Server), k.ServerRevoke(c.Server), k.ServerValue(c.Server), k.ServerFeed(c.Server),
 		}, args...).Slice()
 	if err != nil {
 		return ApplyResult{}, fmt.Errorf("apply change to %s: %w", c.Server, err)
@@ -108,8 +108,8 @@ func (r *Registry) PutValue(ctx context.Context, token string, rec Record, dbID 
 	}
 	k := r.keys
 	n, err := putValueScript.Run(ctx, r.rdb,
-		[]string{k.ServerRecord(rec.Name), k.ServerValue(rec.Name), k.ServerLock(rec.Name)},
-		token, value, dbID).Int()
+		[]string{k.ServerRecord(rec.Name), k.ServerValue(rec.Name), k.ServerLock(rec.Name), k.ServerFeed(rec.Name)},
+		token, value, dbID, rec.Name).Int()
 	if err != nil {
 		return fmt.Errorf("put value of %s: %w", rec.Name, err)
 	}
@@ -154,7 +154,7 @@ func (r *Registry) MarkFanout(ctx context.Context, server string, pending Aspect
 // unless a newer change was applied already. One round trip.
 func (r *Registry) PutTier(ctx context.Context, server string, t Tier, rev int64) error {
 	k := r.keys
-	err := putTierScript.Run(ctx, r.rdb, []string{k.Tier(TierApp), k.Tier(TierUser), k.TierRevs()},
+	err := putTierScript.Run(ctx, r.rdb, []string{k.Tier(TierApp), k.Tier(TierUser), k.TierRevs(), k.SharedFeed()},
 		server, string(t), rev).Err()
 	if err != nil {
 		return fmt.Errorf("put %s in tier %q: %w", server, t, err)

@@ -100,8 +100,8 @@ func (r *Registry) AdoptValues(ctx context.Context, adoptions []Adoption) error 
 	run := func() error {
 		_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, a := range adoptions {
-				adoptValueScript.EvalSha(ctx, p, []string{k.ServerRecord(a.Server), k.ServerValue(a.Server)},
-					strconv.FormatInt(a.Rev, 10), string(a.Config), values[i], a.DBID, a.UpdatedAtMs)
+				adoptValueScript.EvalSha(ctx, p, []string{k.ServerRecord(a.Server), k.ServerValue(a.Server), k.ServerFeed(a.Server)},
+					strconv.FormatInt(a.Rev, 10), string(a.Config), values[i], a.DBID, a.UpdatedAtMs, a.Server)
 			}
 			return nil
 		})

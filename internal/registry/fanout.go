@@ -161,7 +161,8 @@ func (r *Registry) applyPipeline(ctx context.Context, server string, rev int64, 
 	cmds := make([]*redis.Cmd, len(users))
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, u := range users {
-			cmds[i] = applyUserScript.EvalSha(ctx, p, []string{k.UserMembers(u), k.UserPending(u)}, server, string(op), rev)
+			cmds[i] = applyUserScript.EvalSha(ctx, p, []string{k.UserMembers(u), k.UserPending(u), k.UserFeed(u)},
+				server, string(op), rev, u)
 		}
 		return nil
 	})

@@ -45,13 +45,13 @@ type Entry struct {
 // ErrFenced or ErrSuperseded.
 func (r *Registry) CommitLoad(ctx context.Context, user, token string, entries []Entry) (int, error) {
 	k := r.keys
-	args := make([]any, 0, 3+2*len(entries))
-	args = append(args, token, r.cfg.CacheTTL.Milliseconds(), strconv.FormatInt(time.Now().UnixMilli(), 10))
+	args := make([]any, 0, 4+2*len(entries))
+	args = append(args, token, r.cfg.CacheTTL.Milliseconds(), strconv.FormatInt(time.Now().UnixMilli(), 10), user)
 	for _, e := range entries {
 		args = append(args, e.Name, e.Rev)
 	}
 	n, err := commitLoadScript.Run(ctx, r.rdb,
-		[]string{k.UserMembers(user), k.UserPending(user), k.UserLock(user)}, args...).Int()
+		[]string{k.UserMembers(user), k.UserPending(user), k.UserLock(user), k.UserFeed(user)}, args...).Int()
 	if err != nil {
 		return 0, fmt.Errorf("commit load of %s: %w", user, err)
 	}
@@ -65,11 +65,12 @@ func (r *Registry) CommitLoad(ctx context.Context, user, token string, entries [
 }
 
 // Invalidate forgets user's cached registry: membership, loaded mark and any
-// load in progress (whose commit will then be refused, so it reloads). One
-// DEL of keys in one hash slot.
+// load in progress (whose commit will then be refused, so it reloads), and
+// announces it on the user's feed. One script in the user's slot.
 func (r *Registry) Invalidate(ctx context.Context, user string) error {
 	k := r.keys
-	if err := r.rdb.Del(ctx, k.UserMembers(user), k.UserPending(user)).Err(); err != nil {
+	err := invalidateScript.Run(ctx, r.rdb, []string{k.UserMembers(user), k.UserPending(user), k.UserFeed(user)}, user).Err()
+	if err != nil {
 		return fmt.Errorf("invalidate %s: %w", user, err)
 	}
 	return nil

@@ -27,6 +27,8 @@ var (
 	putTierSrc string
 	//go:embed lua/mark_fanout.lua
 	markFanoutSrc string
+	//go:embed lua/invalidate.lua
+	invalidateSrc string
 
 	beginLoadScript    = redis.NewScript(beginLoadSrc)
 	commitLoadScript   = redis.NewScript(commitLoadSrc)
@@ -37,4 +39,5 @@ var (
 	finishFanoutScript = redis.NewScript(finishFanoutSrc)
 	putTierScript      = redis.NewScript(putTierSrc)
 	markFanoutScript   = redis.NewScript(markFanoutSrc)
+	invalidateScript   = redis.NewScript(invalidateSrc)
 )

@@ -7,14 +7,17 @@
 --
 -- KEYS[1]  record hash             ({s:<server>}:rec)
 -- KEYS[2]  value                   ({s:<server>}:val)
+-- KEYS[3]  server feed channel     ({s:<server>}:feed)
 -- ARGV[1]  record revision the load read ('0' when there was no record)
 -- ARGV[2]  config JSON to keep as the record's canonical config
 -- ARGV[3]  value JSON (built from ARGV[2], ARGV[4], ARGV[5])
 -- ARGV[4]  MongoDB id ('' when unknown)
 -- ARGV[5]  updatedAt of the value, Unix ms
+-- ARGV[6]  server name (for the notice)
 --
 -- Returns  1 written; 0 the record changed since the load read it, or the
 --          server is deleted: nothing written
+-- Notice   {"server":…,"change":"changed","rev":rev} when the value's bytes changed
 if (redis.call('HGET', KEYS[1], 'rev') or '0') ~= ARGV[1] then
   return 0
 end
@@ -25,5 +28,8 @@ redis.call('HSET', KEYS[1], 'config', ARGV[2], 'updatedAt', ARGV[5], 'valRev', A
 if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[1], 'dbId', ARGV[4])
 end
-redis.call('SET', KEYS[2], ARGV[3])
+if redis.call('GET', KEYS[2]) ~= ARGV[3] then
+  redis.call('SET', KEYS[2], ARGV[3])
+  redis.call('SPUBLISH', KEYS[3], '{"server":' .. cjson.encode(ARGV[6]) .. ',"change":"changed","rev":' .. ARGV[1] .. '}')
+end
 return 1

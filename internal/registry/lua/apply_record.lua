@@ -13,6 +13,7 @@
 -- KEYS[4]  scratch set             ({s:<server>}:allowed:next)
 -- KEYS[5]  revoke set              ({s:<server>}:revoke)
 -- KEYS[6]  value                   ({s:<server>}:val)
+-- KEYS[7]  server feed channel     ({s:<server>}:feed)
 -- ARGV[1]  lock token of the caller (the fence)
 -- ARGV[2]  event version, 20 digits zero-padded
 -- ARGV[3]  config JSON, or '' when the event carries none
@@ -20,7 +21,8 @@
 -- ARGV[5]  '1' when the event sets the allowed set, else '0'
 -- ARGV[6]  the config's updatedAt (Unix ms) from the event, or '' (then now)
 -- ARGV[7]  the server's MongoDB id from the event, or ''
--- ARGV[8..] the allowed user ids (when ARGV[5] is '1')
+-- ARGV[8]  server name (for the notice)
+-- ARGV[9..] the allowed user ids (when ARGV[5] is '1')
 --
 -- Returns  {mask, fields, before, diffed, added}
 --          mask    aspects still to fan out (1 config, 2 access, 4 scope):
@@ -31,6 +33,7 @@
 --                  then exactly the users it gained; 0 otherwise
 --          added   users the allowed set gained (when diffed is 1)
 --          The users it lost are added to the revoke set.
+-- Notice   {"server":…,"change":"removed","rev":rev} when a delete removed the value
 --          {-1, {}, 0, 0, {}}: the lock does not hold ARGV[1]: nothing written
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then
   return {-1, {}, 0, 0, {}}
@@ -51,6 +54,7 @@ local function now()
 end
 local v = ARGV[2]
 local mask, diffed, added = 0, 0, {}
+local deletedValue = false
 if ARGV[3] ~= '' and v > version('cfgVersion') then
   local updated = ARGV[6]
   if updated == '' then
@@ -62,7 +66,7 @@ end
 if ARGV[5] == '1' and v > version('accessVersion') then
   local known = redis.call('HEXISTS', KEYS[1], 'accessVersion') == 1
   redis.call('DEL', KEYS[4])
-  for i = 8, #ARGV, 1000 do
+  for i = 9, #ARGV, 1000 do
     redis.call('SADD', KEYS[4], unpack(ARGV, i, math.min(i + 999, #ARGV)))
   end
   local gone = redis.call('SDIFF', KEYS[2], KEYS[4])
@@ -73,7 +77,7 @@ if ARGV[5] == '1' and v > version('accessVersion') then
     diffed = 1
     added = redis.call('SDIFF', KEYS[4], KEYS[2])
   end
-  if #ARGV >= 8 then
+  if #ARGV >= 9 then
     redis.call('RENAME', KEYS[4], KEYS[2])
   else
     redis.call('DEL', KEYS[2])
@@ -85,7 +89,9 @@ if ARGV[4] ~= '' and v > version('scopeVersion') then
   redis.call('HSET', KEYS[1], 'scope', ARGV[4], 'scopeVersion', v)
   if ARGV[4] == 'deleted' then
     -- Gone for every reader at once; a re-created server learns its new id.
-    redis.call('DEL', KEYS[6])
+    if redis.call('DEL', KEYS[6]) == 1 then
+      deletedValue = true
+    end
     redis.call('HDEL', KEYS[1], 'dbId', 'valRev')
   end
   mask = mask + 4
@@ -96,7 +102,10 @@ if ARGV[7] ~= '' and redis.call('HGET', KEYS[1], 'scope') ~= 'deleted'
   redis.call('HSET', KEYS[1], 'dbId', ARGV[7])
 end
 if mask > 0 then
-  redis.call('HINCRBY', KEYS[1], 'rev', 1)
+  local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
+  if deletedValue then
+    redis.call('SPUBLISH', KEYS[7], '{"server":' .. cjson.encode(ARGV[8]) .. ',"change":"removed","rev":' .. rev .. '}')
+  end
   if mask >= 2 then
     redis.call('HSET', KEYS[1], 'accessChangedAt', now())
   end

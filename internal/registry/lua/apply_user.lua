@@ -7,11 +7,18 @@
 -- that fences a server flow whose lock expired while it was writing. A removal
 -- leaves a tombstone ('-' then the revision) for that reason.
 --
+-- A change of what the user holds is announced on the user's feed (sharded
+-- pub/sub, same slot) before the script returns: no notice without a change.
+--
 -- KEYS[1]  members hash            ({u:<user>}:m)
 -- KEYS[2]  pending hash            ({u:<user>}:pending)
+-- KEYS[3]  user feed channel       ({u:<user>}:feed)
 -- ARGV[1]  server name
 -- ARGV[2]  op: set (give) or del (take away)
 -- ARGV[3]  record revision of the change
+-- ARGV[4]  user id (for the notice)
+--
+-- Notice   {"userId":…,"change":"added"|"removed","servers":[name],"rev":rev}
 --
 -- Returns  1  the registry now reflects the change (set: holds the server;
 --             del: held it and no longer does)
@@ -20,6 +27,10 @@
 --          4  loaded, but a newer change was applied already: nothing written
 --          0  not loaded and no load in progress: nothing written
 local name, op, rev = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local function notify(change)
+  redis.call('SPUBLISH', KEYS[3], '{"userId":' .. cjson.encode(ARGV[4]) .. ',"change":"' .. change ..
+    '","servers":[' .. cjson.encode(name) .. '],"rev":' .. ARGV[3] .. '}')
+end
 local cur = redis.call('HMGET', KEYS[1], '\0loaded', name)
 if cur[1] then
   local held = false
@@ -32,10 +43,14 @@ if cur[1] then
   end
   if op == 'set' then
     redis.call('HSET', KEYS[1], name, rev)
+    if not held then
+      notify('added')
+    end
     return 1
   end
   redis.call('HSET', KEYS[1], name, -rev)
   if held then
+    notify('removed')
     return 1
   end
   return 3

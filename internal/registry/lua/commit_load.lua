@@ -7,10 +7,14 @@
 -- KEYS[1]  members hash            ({u:<user>}:m)
 -- KEYS[2]  pending hash            ({u:<user>}:pending)
 -- KEYS[3]  user lock               ({u:<user>}:lock)
+-- KEYS[4]  user feed channel       ({u:<user>}:feed)
 -- ARGV[1]  lock token of the caller (the fence)
 -- ARGV[2]  TTL in ms
 -- ARGV[3]  load time, Unix ms (the loaded mark's value)
--- ARGV[4..] pairs: server name, record revision the snapshot read (0: none)
+-- ARGV[4]  user id (for the notice)
+-- ARGV[5..] pairs: server name, record revision the snapshot read (0: none)
+--
+-- Notice   {"userId":…,"change":"reloaded","servers":[held names, sorted],"rev":load time}
 --
 -- Pending entries: field = server name, value = "<rev> <set|del>". An entry
 -- applies when its revision is newer than the snapshot's for that server.
@@ -27,7 +31,7 @@ if redis.call('HGET', KEYS[2], '\0token') ~= token then
 end
 
 local revs = {}
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   revs[ARGV[i]] = tonumber(ARGV[i + 1])
 end
 local pending = redis.call('HGETALL', KEYS[2])
@@ -64,4 +68,13 @@ if #batch > 0 then
   redis.call('HSET', KEYS[1], unpack(batch))
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local held = {}
+for name, rev in pairs(revs) do
+  if rev >= 0 then
+    held[#held + 1] = cjson.encode(name)
+  end
+end
+table.sort(held)
+redis.call('SPUBLISH', KEYS[4], '{"userId":' .. cjson.encode(ARGV[4]) ..
+  ',"change":"reloaded","servers":[' .. table.concat(held, ',') .. '],"rev":' .. ARGV[3] .. '}')
 return n

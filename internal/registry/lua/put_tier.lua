@@ -7,16 +7,35 @@
 -- KEYS[1]  tier app hash           ({shared}:app)
 -- KEYS[2]  tier user hash          ({shared}:user)
 -- KEYS[3]  tier revisions hash     ({shared}:revs)
+-- KEYS[4]  shared feed channel     ({shared}:feed)
 -- ARGV[1]  server name
 -- ARGV[2]  target tier: app | user, or '' to remove from both
 -- ARGV[3]  record revision of the change
 --
 -- Returns  1 applied; 0 a newer change was applied already: nothing written
+-- Notice   {"change":"added"|"removed"|"changed","servers":[name],"tier":…,"rev":rev}
+--          when the name entered the tiers, left them, or moved between them
 local name, rev = ARGV[1], tonumber(ARGV[3])
 if rev < (tonumber(redis.call('HGET', KEYS[3], name)) or 0) then
   return 0
 end
 redis.call('HSET', KEYS[3], name, rev)
+local before = ''
+if redis.call('HEXISTS', KEYS[1], name) == 1 then
+  before = 'app'
+elseif redis.call('HEXISTS', KEYS[2], name) == 1 then
+  before = 'user'
+end
+if before ~= ARGV[2] then
+  local change = 'changed'
+  if before == '' then
+    change = 'added'
+  elseif ARGV[2] == '' then
+    change = 'removed'
+  end
+  redis.call('SPUBLISH', KEYS[4], '{"change":"' .. change .. '","servers":[' .. cjson.encode(name) ..
+    '],"tier":"' .. ARGV[2] .. '","rev":' .. ARGV[3] .. '}')
+end
 if ARGV[2] == 'app' then
   redis.call('HSET', KEYS[1], name, rev)
   redis.call('HDEL', KEYS[2], name)

@@ -53,7 +53,7 @@ func TestModule(t *testing.T) {
 	var reg *registry.Registry
 	app := fx.New(provide(registry.DefaultConfig()), fx.Populate(&reg), fx.NopLogger)
 	require.NoError(t, app.Err())
-	assert.Equal(t, "mcp:{u:a}:reg", reg.Keys().UserRegistry("a"))
+	assert.Equal(t, "mcp:{u:a}:m", reg.Keys().UserMembers("a"))
 
 	bad := registry.DefaultConfig()
 	bad.KeyPrefix = "{x}"

@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,9 @@ const (
 	testCacheTTL   = time.Hour
 	testPendingTTL = time.Minute
 )
+
+// srvToken is the server lock token the record tests hold.
+const srvToken = "tok"
 
 // newRegistry returns a Registry on the shared test Redis under a key prefix
 // of this test's own, and the raw client for checks.
@@ -52,6 +56,35 @@ func loadUser(t *testing.T, reg *registry.Registry, c *redis.Client, user string
 	require.Equal(t, len(entries), n)
 }
 
+// change applies ch under the server's lock (taken with srvToken).
+func change(t *testing.T, reg *registry.Registry, c *redis.Client, ch registry.Change) registry.ApplyResult {
+	t.Helper()
+	holdLock(t, c, reg.Keys().ServerLock(ch.Server), srvToken)
+	res, err := reg.ApplyChange(t.Context(), srvToken, ch)
+	require.NoError(t, err)
+	return res
+}
+
+// createServer runs the flow of a server that gets config at version (scope,
+// allowed set, record, value, fan-out finished) and returns its record.
+func createServer(t *testing.T, reg *registry.Registry, c *redis.Client, name string, version int64, scope registry.Scope, config string, allowed ...string) registry.Record {
+	t.Helper()
+	res := change(t, reg, c, registry.Change{
+		Server: name, Version: version, Config: json.RawMessage(config), Scope: scope,
+		SetsAccess: scope == registry.ScopePrivate, Allowed: allowed, UpdatedAtMs: 1700000000000,
+	})
+	require.NoError(t, reg.PutValue(t.Context(), srvToken, res.Record, "id-"+name))
+	tier := registry.Tier("")
+	if scope == registry.ScopePublic {
+		tier = registry.TierFor(json.RawMessage(config))
+		require.NoError(t, reg.PutTier(t.Context(), name, tier, res.Record.Rev))
+	}
+	require.NoError(t, reg.FinishFanout(t.Context(), srvToken, name, tier, true))
+	rec, err := reg.Record(t.Context(), name)
+	require.NoError(t, err)
+	return rec
+}
+
 // pexpireTime returns PEXPIRETIME of key (-2 missing, -1 no expiry).
 func pexpireTime(t *testing.T, c *redis.Client, key string) int64 {
 	t.Helper()
@@ -60,12 +93,31 @@ func pexpireTime(t *testing.T, c *redis.Client, key string) int64 {
 	return ms
 }
 
+// pttl returns PTTL of key (negative when missing or without expiry).
+func pttl(t *testing.T, c *redis.Client, key string) time.Duration {
+	t.Helper()
+	d, err := c.PTTL(t.Context(), key).Result()
+	require.NoError(t, err)
+	return d
+}
+
 // exists reports whether key exists.
 func exists(t *testing.T, c *redis.Client, key string) bool {
 	t.Helper()
 	n, err := c.Exists(t.Context(), key).Result()
 	require.NoError(t, err)
 	return n == 1
+}
+
+// get returns a string key's value ("" when missing).
+func get(t *testing.T, c *redis.Client, key string) string {
+	t.Helper()
+	v, err := c.Get(t.Context(), key).Result()
+	if err == redis.Nil {
+		return ""
+	}
+	require.NoError(t, err)
+	return v
 }
 
 // hgetAll returns a hash's fields (empty when the key is missing).

@@ -1,6 +1,8 @@
 package registry_test
 
 import (
+	"fmt"
+	"hash/fnv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -69,6 +71,21 @@ var keyIDs = []string{
 	"", "{u:a}", "u:a", "a}", "a%7D", "s:a", "{}", "%7B%7D",
 }
 
+// idKeys are every key built from one id, by builder name.
+func idKeys(k registry.Keys, id string) (user, server map[string]string) {
+	user = map[string]string{
+		"UserMembers": k.UserMembers(id), "UserPending": k.UserPending(id), "UserLock": k.UserLock(id),
+	}
+	server = map[string]string{
+		"ServerRecord": k.ServerRecord(id), "ServerValue": k.ServerValue(id),
+		"ServerAllowed": k.ServerAllowed(id), "ServerRevoke": k.ServerRevoke(id),
+		"ServerAllowedNext": k.ServerAllowedNext(id), "ServerLock": k.ServerLock(id),
+		"ServerHolders(0)": k.ServerHolders(id, 0), "ServerHolders(1)": k.ServerHolders(id, 1),
+		"ServerHolders(127)": k.ServerHolders(id, registry.HolderBuckets-1),
+	}
+	return user, server
+}
+
 func TestKeysDistinctIDsNeverShareAKey(t *testing.T) {
 	t.Parallel()
 	k := registry.NewKeys("mcp:")
@@ -79,21 +96,54 @@ func TestKeysDistinctIDsNeverShareAKey(t *testing.T) {
 		}
 		seen[key] = what
 	}
+	perID := 0
 	for _, id := range keyIDs {
-		for part, key := range map[string]string{
-			"UserRegistry": k.UserRegistry(id), "UserLoaded": k.UserLoaded(id), "UserPending": k.UserPending(id),
-			"UserRevs": k.UserRevs(id), "UserLock": k.UserLock(id),
-			"ServerRecord": k.ServerRecord(id), "ServerAllowed": k.ServerAllowed(id),
-			"ServerCachedBy": k.ServerCachedBy(id), "ServerLock": k.ServerLock(id),
-		} {
+		user, server := idKeys(k, id)
+		perID = len(user) + len(server)
+		for part, key := range user {
+			add(key, part+"("+id+")")
+		}
+		for part, key := range server {
 			add(key, part+"("+id+")")
 		}
 	}
 	for _, tier := range []registry.Tier{registry.TierApp, registry.TierUser} {
 		add(k.Tier(tier), "Tier("+string(tier)+")")
+		add(k.LegacyTier(tier), "LegacyTier("+string(tier)+")")
 	}
 	add(k.TierRevs(), "TierRevs")
-	assert.Len(t, seen, len(keyIDs)*9+3)
+	add(k.Layout(), "Layout")
+	assert.Len(t, seen, len(keyIDs)*perID+6)
+}
+
+func TestKeysLayout2Names(t *testing.T) {
+	t.Parallel()
+	k := registry.NewKeys("mcp:")
+	tests := []struct{ got, want string }{
+		{k.Layout(), "mcp:layout"},
+		{k.UserMembers("a:b"), "mcp:{u:a%3Ab}:m"},
+		{k.UserPending("u1"), "mcp:{u:u1}:pending"},
+		{k.UserLock("u1"), "mcp:{u:u1}:lock"},
+		{k.ServerRecord("team{x}"), "mcp:{s:team%7Bx%7D}:rec"},
+		{k.ServerValue("50%"), "mcp:{s:50%25}:val"},
+		{k.ServerAllowed("s"), "mcp:{s:s}:allowed"},
+		{k.ServerRevoke("s"), "mcp:{s:s}:revoke"},
+		{k.ServerAllowedNext("s"), "mcp:{s:s}:allowed:next"},
+		{k.ServerHolders("s", 0), "mcp:{s:s}:h:0"},
+		{k.ServerHolders("s", 127), "mcp:{s:s}:h:127"},
+		{k.ServerLock("s"), "mcp:{s:s}:lock"},
+		{k.Tier(registry.TierApp), "mcp:{shared}:app"},
+		{k.Tier(registry.TierUser), "mcp:{shared}:user"},
+		{k.TierRevs(), "mcp:{shared}:revs"},
+		{k.LegacyTier(registry.TierApp), "mcp:{shared}:tier:app"},
+		{registry.NewKeys("").UserMembers("u"), "{u:u}:m"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tt.want, tt.got)
+		})
+	}
 }
 
 func TestKeysShareOneSlotPerUserAndServer(t *testing.T) {
@@ -102,24 +152,53 @@ func TestKeysShareOneSlotPerUserAndServer(t *testing.T) {
 	tags := map[string]string{}
 	for _, id := range keyIDs {
 		t.Run("id="+id, func(t *testing.T) {
-			userKeys := []string{k.UserRegistry(id), k.UserLoaded(id), k.UserPending(id), k.UserRevs(id), k.UserLock(id)}
-			for _, key := range userKeys {
+			user, server := idKeys(k, id)
+			for _, key := range user {
 				assert.True(t, strings.HasPrefix(key, "mcp:"), key)
 				assert.Equal(t, "u:"+registry.EscapeID(id), slotTag(key), key)
 			}
-			serverKeys := []string{k.ServerRecord(id), k.ServerAllowed(id), k.ServerCachedBy(id), k.ServerLock(id)}
-			for _, key := range serverKeys {
+			for _, key := range server {
+				assert.True(t, strings.HasPrefix(key, "mcp:"), key)
 				assert.Equal(t, "s:"+registry.EscapeID(id), slotTag(key), key)
 			}
 		})
-		for _, tag := range []string{slotTag(k.UserRegistry(id)), slotTag(k.ServerRecord(id))} {
+		for _, tag := range []string{slotTag(k.UserMembers(id)), slotTag(k.ServerRecord(id))} {
 			if prev, dup := tags[tag]; dup {
 				t.Errorf("ids %q and %q share the slot tag %q", prev, id, tag)
 			}
 			tags[tag] = id
 		}
 	}
-	for _, key := range []string{k.Tier(registry.TierApp), k.Tier(registry.TierUser), k.TierRevs()} {
+	for _, key := range []string{
+		k.Tier(registry.TierApp), k.Tier(registry.TierUser), k.TierRevs(),
+		k.LegacyTier(registry.TierApp), k.LegacyTier(registry.TierUser),
+	} {
 		assert.Equal(t, "shared", slotTag(key), key)
 	}
+}
+
+func TestHolderBucket(t *testing.T) {
+	t.Parallel()
+	counts := make([]int, registry.HolderBuckets)
+	for i := range 20000 {
+		user := fmt.Sprintf("user-%d", i)
+		b := registry.HolderBucket(user)
+		require.GreaterOrEqual(t, b, 0)
+		require.Less(t, b, registry.HolderBuckets)
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(user))
+		require.Equal(t, int(h.Sum32()%registry.HolderBuckets), b, "FNV-1a of %q", user)
+		require.Equal(t, b, registry.HolderBucket(user), "stable")
+		counts[b]++
+	}
+	for b, n := range counts {
+		assert.Greater(t, n, 20000/registry.HolderBuckets/2, "bucket %d is not starved", b)
+	}
+	assert.Equal(t, registry.HolderBucket(""), int(uint32(2166136261)%registry.HolderBuckets))
+}
+
+func TestLoadedFieldCannotBeAServerName(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "\x00loaded", registry.LoadedField)
+	assert.Equal(t, registry.LoadedField, registry.EscapeID(registry.LoadedField), "kept as is")
 }

@@ -12,9 +12,10 @@ import (
 	"github.com/mcp-registry/worker/internal/registry"
 )
 
+// begin_load returns {1, now} (begun), {0, 0} (already loaded) or {-1, 0} (fenced).
 func TestIntegrationBeginLoad(t *testing.T) {
 	t.Parallel()
-	t.Run("begun", func(t *testing.T) {
+	t.Run("begun (1)", func(t *testing.T) {
 		t.Parallel()
 		reg, c := newRegistry(t)
 		k := reg.Keys()
@@ -28,36 +29,38 @@ func TestIntegrationBeginLoad(t *testing.T) {
 		assert.LessOrEqual(t, startedAt, after)
 		assert.InDelta(t, time.Now().UnixMilli(), startedAt, 5000)
 		assert.Equal(t, map[string]string{"\x00token": "tok"}, hgetAll(t, c, k.UserPending("u1")))
-		pttl, err := c.PTTL(t.Context(), k.UserPending("u1")).Result()
+		d := pttl(t, c, k.UserPending("u1"))
+		assert.Greater(t, d, testPendingTTL-10*time.Second)
+		assert.LessOrEqual(t, d, testPendingTTL)
+		assert.False(t, exists(t, c, k.UserMembers("u1")), "loading is not loaded")
+		loaded, err := reg.Loaded(t.Context(), "u1")
 		require.NoError(t, err)
-		assert.Greater(t, pttl, testPendingTTL-10*time.Second)
-		assert.LessOrEqual(t, pttl, testPendingTTL)
-		assert.False(t, exists(t, c, k.UserLoaded("u1")))
+		assert.False(t, loaded)
 	})
 	t.Run("begun again replaces the older pending hash", func(t *testing.T) {
 		t.Parallel()
 		reg, c := newRegistry(t)
 		k := reg.Keys()
 		beginLoad(t, reg, c, "u1", "old")
-		res, err := reg.ApplyToUsers(t.Context(), "s1", 1, []byte("v"), registry.OpSet, []string{"u1"})
-		require.NoError(t, err)
-		require.Equal(t, []registry.UserResult{registry.ResultPending}, res)
+		require.Equal(t, registry.ResultPending, applyOne(t, reg, "u1", registry.OpSet, 1))
 		beginLoad(t, reg, c, "u1", "new")
 		assert.Equal(t, map[string]string{"\x00token": "new"}, hgetAll(t, c, k.UserPending("u1")))
 	})
-	t.Run("already loaded", func(t *testing.T) {
+	t.Run("already loaded (0)", func(t *testing.T) {
 		t.Parallel()
 		reg, c := newRegistry(t)
 		k := reg.Keys()
-		loadUser(t, reg, c, "u1")
+		loadUser(t, reg, c, "u1", registry.Entry{Name: "a", Rev: 1})
+		before := hgetAll(t, c, k.UserMembers("u1"))
 		holdLock(t, c, k.UserLock("u1"), "tok2")
 		began, startedAt, err := reg.BeginLoad(t.Context(), "u1", "tok2")
 		require.NoError(t, err)
 		assert.False(t, began)
 		assert.Zero(t, startedAt)
 		assert.False(t, exists(t, c, k.UserPending("u1")))
+		assert.Equal(t, before, hgetAll(t, c, k.UserMembers("u1")))
 	})
-	t.Run("fenced", func(t *testing.T) {
+	t.Run("fenced (-1)", func(t *testing.T) {
 		t.Parallel()
 		reg, c := newRegistry(t)
 		k := reg.Keys()
@@ -67,7 +70,7 @@ func TestIntegrationBeginLoad(t *testing.T) {
 		assert.False(t, began)
 		assert.False(t, exists(t, c, k.UserPending("u1")))
 	})
-	t.Run("fenced without a lock", func(t *testing.T) {
+	t.Run("fenced without a lock (-1)", func(t *testing.T) {
 		t.Parallel()
 		reg, c := newRegistry(t)
 		_, _, err := reg.BeginLoad(t.Context(), "u1", "tok")
@@ -76,33 +79,33 @@ func TestIntegrationBeginLoad(t *testing.T) {
 	})
 }
 
+// commit_load returns n >= 0 (servers held), -1 (fenced) or -2 (superseded).
 func TestIntegrationCommitLoad(t *testing.T) {
 	t.Parallel()
-	t.Run("committed", func(t *testing.T) {
+	t.Run("committed (n)", func(t *testing.T) {
 		t.Parallel()
 		reg, c := newRegistry(t)
 		k := reg.Keys()
 		beginLoad(t, reg, c, "u1", "tok")
 		before := time.Now().UnixMilli()
 		n, err := reg.CommitLoad(t.Context(), "u1", "tok", []registry.Entry{
-			{Name: "a", Value: []byte(`{"a":1}`), Rev: 3},
-			{Name: "b:{x}", Value: []byte(`{"b":1}`), Rev: 0},
-			{Name: "c", Value: []byte(`{"c":1}`), Rev: 7},
+			{Name: "a", Rev: 3}, {Name: "b:{x}", Rev: 0}, {Name: "c", Rev: 7},
 		})
+		after := time.Now().UnixMilli()
 		require.NoError(t, err)
 		assert.Equal(t, 3, n)
-		assert.Equal(t, map[string]string{"a": `{"a":1}`, "b:{x}": `{"b":1}`, "c": `{"c":1}`}, hgetAll(t, c, k.UserRegistry("u1")))
-		assert.Equal(t, map[string]string{"a": "3", "c": "7"}, hgetAll(t, c, k.UserRevs("u1")), "rev 0 entries are not recorded")
-		assert.False(t, exists(t, c, k.UserPending("u1")))
-		flag, err := c.Get(t.Context(), k.UserLoaded("u1")).Result()
-		require.NoError(t, err)
-		loadedAt, err := strconv.ParseInt(flag, 10, 64)
-		require.NoError(t, err)
-		assert.InDelta(t, before, loadedAt, 5000)
-		exp := pexpireTime(t, c, k.UserLoaded("u1"))
-		assert.InDelta(t, time.Now().Add(testCacheTTL).UnixMilli(), exp, 10000)
-		assert.Equal(t, exp, pexpireTime(t, c, k.UserRegistry("u1")), "registry and flag expire together")
-		assert.Equal(t, exp, pexpireTime(t, c, k.UserRevs("u1")), "revs and flag expire together")
+		m := hgetAll(t, c, k.UserMembers("u1"))
+		loadedAt, err := strconv.ParseInt(m[registry.LoadedField], 10, 64)
+		require.NoError(t, err, "the loaded mark holds the load time")
+		assert.GreaterOrEqual(t, loadedAt, before)
+		assert.LessOrEqual(t, loadedAt, after)
+		assert.Equal(t, map[string]string{
+			registry.LoadedField: m[registry.LoadedField], "a": "3", "b:{x}": "0", "c": "7",
+		}, m, "the loaded mark and the entries, in one hash")
+		d := pttl(t, c, k.UserMembers("u1"))
+		assert.Greater(t, d, testCacheTTL-10*time.Second, "the one TTL is the cache TTL")
+		assert.LessOrEqual(t, d, testCacheTTL)
+		assert.False(t, exists(t, c, k.UserPending("u1")), "the load ended")
 		loaded, err := reg.Loaded(t.Context(), "u1")
 		require.NoError(t, err)
 		assert.True(t, loaded)
@@ -111,13 +114,14 @@ func TestIntegrationCommitLoad(t *testing.T) {
 		t.Parallel()
 		reg, c := newRegistry(t)
 		k := reg.Keys()
-		loadUser(t, reg, c, "u1", registry.Entry{Name: "old", Value: []byte("o"), Rev: 9})
-		require.NoError(t, c.Del(t.Context(), k.UserLoaded("u1")).Err())
-		loadUser(t, reg, c, "u1", registry.Entry{Name: "new", Value: []byte("n"), Rev: 1})
-		assert.Equal(t, map[string]string{"new": "n"}, hgetAll(t, c, k.UserRegistry("u1")))
-		assert.Equal(t, map[string]string{"new": "1"}, hgetAll(t, c, k.UserRevs("u1")))
+		loadUser(t, reg, c, "u1", registry.Entry{Name: "old", Rev: 9})
+		require.NoError(t, reg.Invalidate(t.Context(), "u1"))
+		loadUser(t, reg, c, "u1", registry.Entry{Name: "new", Rev: 1})
+		m := hgetAll(t, c, k.UserMembers("u1"))
+		delete(m, registry.LoadedField)
+		assert.Equal(t, map[string]string{"new": "1"}, m)
 	})
-	t.Run("zero entries", func(t *testing.T) {
+	t.Run("zero entries: loaded, holds nothing", func(t *testing.T) {
 		t.Parallel()
 		reg, c := newRegistry(t)
 		k := reg.Keys()
@@ -125,46 +129,58 @@ func TestIntegrationCommitLoad(t *testing.T) {
 		n, err := reg.CommitLoad(t.Context(), "u1", "tok", nil)
 		require.NoError(t, err)
 		assert.Zero(t, n)
-		assert.True(t, exists(t, c, k.UserLoaded("u1")))
-		assert.Positive(t, pexpireTime(t, c, k.UserLoaded("u1")))
-		assert.False(t, exists(t, c, k.UserRegistry("u1")))
-		assert.False(t, exists(t, c, k.UserRevs("u1")))
+		m := hgetAll(t, c, k.UserMembers("u1"))
+		assert.Len(t, m, 1)
+		assert.Contains(t, m, registry.LoadedField)
+		assert.Greater(t, pttl(t, c, k.UserMembers("u1")), testCacheTTL-10*time.Second)
 		assert.False(t, exists(t, c, k.UserPending("u1")))
+		loaded, err := reg.Loaded(t.Context(), "u1")
+		require.NoError(t, err)
+		assert.True(t, loaded)
 	})
-	t.Run("fenced", func(t *testing.T) {
+	t.Run("fenced (-1): wrong token", func(t *testing.T) {
+		t.Parallel()
+		reg, c := newRegistry(t)
+		k := reg.Keys()
+		beginLoad(t, reg, c, "u1", "tok")
+		_, err := reg.CommitLoad(t.Context(), "u1", "wrong", []registry.Entry{{Name: "a", Rev: 1}})
+		require.ErrorIs(t, err, registry.ErrFenced)
+		assert.False(t, exists(t, c, k.UserMembers("u1")))
+		assert.Equal(t, map[string]string{"\x00token": "tok"}, hgetAll(t, c, k.UserPending("u1")), "the load goes on")
+	})
+	t.Run("fenced (-1): lock taken over", func(t *testing.T) {
 		t.Parallel()
 		reg, c := newRegistry(t)
 		k := reg.Keys()
 		beginLoad(t, reg, c, "u1", "tok")
 		holdLock(t, c, k.UserLock("u1"), "taken-over")
-		_, err := reg.CommitLoad(t.Context(), "u1", "tok", []registry.Entry{{Name: "a", Value: []byte("v"), Rev: 1}})
+		_, err := reg.CommitLoad(t.Context(), "u1", "tok", []registry.Entry{{Name: "a", Rev: 1}})
 		require.ErrorIs(t, err, registry.ErrFenced)
-		assert.False(t, exists(t, c, k.UserRegistry("u1")))
-		assert.False(t, exists(t, c, k.UserLoaded("u1")))
-		assert.False(t, exists(t, c, k.UserRevs("u1")))
+		assert.False(t, exists(t, c, k.UserMembers("u1")))
 		assert.Equal(t, map[string]string{"\x00token": "tok"}, hgetAll(t, c, k.UserPending("u1")))
 	})
-	t.Run("superseded: pending missing", func(t *testing.T) {
+	t.Run("superseded (-2): invalidated during the load", func(t *testing.T) {
 		t.Parallel()
 		reg, c := newRegistry(t)
 		k := reg.Keys()
-		holdLock(t, c, k.UserLock("u1"), "tok")
-		_, err := reg.CommitLoad(t.Context(), "u1", "tok", []registry.Entry{{Name: "a", Value: []byte("v"), Rev: 1}})
+		beginLoad(t, reg, c, "u1", "tok")
+		require.Equal(t, registry.ResultPending, applyOne(t, reg, "u1", registry.OpSet, 4))
+		require.NoError(t, reg.Invalidate(t.Context(), "u1"))
+		_, err := reg.CommitLoad(t.Context(), "u1", "tok", []registry.Entry{{Name: "a", Rev: 1}})
 		require.ErrorIs(t, err, registry.ErrSuperseded)
-		assert.False(t, exists(t, c, k.UserRegistry("u1")))
-		assert.False(t, exists(t, c, k.UserLoaded("u1")))
+		assert.False(t, exists(t, c, k.UserMembers("u1")))
+		assert.False(t, exists(t, c, k.UserPending("u1")))
 	})
-	t.Run("superseded: a newer load began", func(t *testing.T) {
+	t.Run("superseded (-2): a newer load began", func(t *testing.T) {
 		t.Parallel()
 		reg, c := newRegistry(t)
 		k := reg.Keys()
 		beginLoad(t, reg, c, "u1", "first")
 		beginLoad(t, reg, c, "u1", "second")
 		holdLock(t, c, k.UserLock("u1"), "first")
-		_, err := reg.CommitLoad(t.Context(), "u1", "first", []registry.Entry{{Name: "a", Value: []byte("v"), Rev: 1}})
+		_, err := reg.CommitLoad(t.Context(), "u1", "first", []registry.Entry{{Name: "a", Rev: 1}})
 		require.ErrorIs(t, err, registry.ErrSuperseded)
-		assert.False(t, exists(t, c, k.UserRegistry("u1")))
-		assert.False(t, exists(t, c, k.UserLoaded("u1")))
+		assert.False(t, exists(t, c, k.UserMembers("u1")))
 		assert.Equal(t, map[string]string{"\x00token": "second"}, hgetAll(t, c, k.UserPending("u1")))
 	})
 	t.Run("more than 1000 entries", func(t *testing.T) {
@@ -174,44 +190,44 @@ func TestIntegrationCommitLoad(t *testing.T) {
 		const count = 2345
 		entries := make([]registry.Entry, count)
 		for i := range entries {
-			entries[i] = registry.Entry{Name: fmt.Sprintf("srv-%04d", i), Value: []byte(fmt.Sprintf(`{"i":%d}`, i)), Rev: int64(i + 1)}
+			entries[i] = registry.Entry{Name: fmt.Sprintf("srv-%04d", i), Rev: int64(i + 1)}
 		}
 		beginLoad(t, reg, c, "u1", "tok")
 		n, err := reg.CommitLoad(t.Context(), "u1", "tok", entries)
 		require.NoError(t, err)
 		assert.Equal(t, count, n)
-		got := hgetAll(t, c, k.UserRegistry("u1"))
-		revs := hgetAll(t, c, k.UserRevs("u1"))
-		require.Len(t, got, count)
-		require.Len(t, revs, count)
+		m := hgetAll(t, c, k.UserMembers("u1"))
+		require.Len(t, m, count+1)
+		require.Contains(t, m, registry.LoadedField)
 		for _, e := range entries {
-			assert.Equal(t, string(e.Value), got[e.Name])
-			assert.Equal(t, strconv.FormatInt(e.Rev, 10), revs[e.Name])
+			assert.Equal(t, strconv.FormatInt(e.Rev, 10), m[e.Name])
 		}
+		assert.Greater(t, pttl(t, c, k.UserMembers("u1")), testCacheTTL-10*time.Second)
 	})
 }
 
+// A change recorded during the load (apply_user's 2) is applied by the commit
+// only when newer than the revision the snapshot read.
 func TestIntegrationCommitLoadAppliesPendingWhenNewer(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name      string
-		snapshot  *registry.Entry // nil: the server is not in the snapshot
-		op        registry.UserOp
-		rev       int64
-		wantValue string // "" : absent
-		wantRev   string // "" : absent from revs
+		name     string
+		snapshot int64 // -1: srv not in the snapshot
+		op       registry.UserOp
+		rev      int64
+		want     string // srv's field after ("" absent)
+		held     bool
 	}{
-		{"set newer replaces", &registry.Entry{Value: []byte("snap"), Rev: 5}, registry.OpSet, 6, "op", "6"},
-		{"set same rev ignored", &registry.Entry{Value: []byte("snap"), Rev: 5}, registry.OpSet, 5, "snap", "5"},
-		{"set older ignored", &registry.Entry{Value: []byte("snap"), Rev: 5}, registry.OpSet, 4, "snap", "5"},
-		{"set of absent adds", nil, registry.OpSet, 1, "op", "1"},
-		{"set over rev 0 entry", &registry.Entry{Value: []byte("snap"), Rev: 0}, registry.OpSet, 1, "op", "1"},
-		{"upd newer replaces", &registry.Entry{Value: []byte("snap"), Rev: 5}, registry.OpUpdate, 6, "op", "6"},
-		{"upd older ignored", &registry.Entry{Value: []byte("snap"), Rev: 5}, registry.OpUpdate, 2, "snap", "5"},
-		{"upd of absent does nothing", nil, registry.OpUpdate, 3, "", "3"},
-		{"del newer removes", &registry.Entry{Value: []byte("snap"), Rev: 5}, registry.OpDelete, 6, "", "6"},
-		{"del same rev ignored", &registry.Entry{Value: []byte("snap"), Rev: 5}, registry.OpDelete, 5, "snap", "5"},
-		{"del of absent", nil, registry.OpDelete, 2, "", "2"},
+		{"set newer replaces", 5, registry.OpSet, 6, "6", true},
+		{"set same rev ignored", 5, registry.OpSet, 5, "5", true},
+		{"set older ignored", 5, registry.OpSet, 4, "5", true},
+		{"set of absent adds", -1, registry.OpSet, 1, "1", true},
+		{"set over rev 0 entry", 0, registry.OpSet, 1, "1", true},
+		{"del newer removes", 5, registry.OpDelete, 6, "-6", false},
+		{"del same rev ignored", 5, registry.OpDelete, 5, "5", true},
+		{"del older ignored", 5, registry.OpDelete, 2, "5", true},
+		{"del of absent writes a tombstone", -1, registry.OpDelete, 2, "-2", false},
+		{"two-digit rev against one-digit snapshot", 9, registry.OpDelete, 10, "-10", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -219,31 +235,33 @@ func TestIntegrationCommitLoadAppliesPendingWhenNewer(t *testing.T) {
 			reg, c := newRegistry(t)
 			k := reg.Keys()
 			beginLoad(t, reg, c, "u1", "tok")
-			res, err := reg.ApplyToUsers(t.Context(), "srv", tt.rev, []byte("op"), tt.op, []string{"u1"})
-			require.NoError(t, err)
-			require.Equal(t, []registry.UserResult{registry.ResultPending}, res)
-			entries := []registry.Entry{{Name: "other", Value: []byte("x"), Rev: 1}}
-			if tt.snapshot != nil {
-				e := *tt.snapshot
-				e.Name = "srv"
-				entries = append(entries, e)
+			require.Equal(t, registry.ResultPending, applyOne(t, reg, "u1", tt.op, tt.rev))
+			entries := []registry.Entry{{Name: "other", Rev: 1}}
+			if tt.snapshot >= 0 {
+				entries = append(entries, registry.Entry{Name: "srv", Rev: tt.snapshot})
 			}
 			n, err := reg.CommitLoad(t.Context(), "u1", "tok", entries)
 			require.NoError(t, err)
-			want := map[string]string{"other": "x"}
-			if tt.wantValue != "" {
-				want["srv"] = tt.wantValue
+			wantN := 1
+			if tt.held {
+				wantN = 2
 			}
-			assert.Equal(t, len(want), n)
-			assert.Equal(t, want, hgetAll(t, c, k.UserRegistry("u1")))
-			revs := hgetAll(t, c, k.UserRevs("u1"))
-			got, ok := revs["srv"]
-			if tt.wantRev == "" {
+			assert.Equal(t, wantN, n, "servers held after the commit")
+			m := hgetAll(t, c, k.UserMembers("u1"))
+			got, ok := m["srv"]
+			if tt.want == "" {
 				assert.False(t, ok)
 			} else {
-				assert.Equal(t, tt.wantRev, got)
+				assert.Equal(t, tt.want, got)
 			}
+			assert.Equal(t, "1", m["other"])
+			assert.Contains(t, m, registry.LoadedField)
 			assert.False(t, exists(t, c, k.UserPending("u1")))
+
+			// The tombstone left by a pending del fences the stale set after it.
+			if !tt.held {
+				assert.Equal(t, registry.ResultStale, applyOne(t, reg, "u1", registry.OpSet, tt.rev-1))
+			}
 		})
 	}
 }
@@ -254,25 +272,17 @@ func TestIntegrationInvalidate(t *testing.T) {
 		t.Parallel()
 		reg, c := newRegistry(t)
 		k := reg.Keys()
-		loadUser(t, reg, c, "u1", registry.Entry{Name: "a", Value: []byte("v"), Rev: 1})
-		loadUser(t, reg, c, "u2", registry.Entry{Name: "a", Value: []byte("v"), Rev: 1})
+		loadUser(t, reg, c, "u1", registry.Entry{Name: "a", Rev: 1})
+		loadUser(t, reg, c, "u2", registry.Entry{Name: "a", Rev: 1})
 		require.NoError(t, reg.Invalidate(t.Context(), "u1"))
-		for _, key := range []string{k.UserRegistry("u1"), k.UserLoaded("u1"), k.UserPending("u1"), k.UserRevs("u1")} {
-			assert.False(t, exists(t, c, key), key)
-		}
-		assert.True(t, exists(t, c, k.UserLoaded("u2")), "other users untouched")
-		assert.True(t, exists(t, c, k.UserRegistry("u2")))
-	})
-	t.Run("load in progress is superseded", func(t *testing.T) {
-		t.Parallel()
-		reg, c := newRegistry(t)
-		k := reg.Keys()
-		beginLoad(t, reg, c, "u1", "tok")
-		require.NoError(t, reg.Invalidate(t.Context(), "u1"))
+		assert.False(t, exists(t, c, k.UserMembers("u1")))
 		assert.False(t, exists(t, c, k.UserPending("u1")))
-		_, err := reg.CommitLoad(t.Context(), "u1", "tok", []registry.Entry{{Name: "a", Value: []byte("v"), Rev: 1}})
-		require.ErrorIs(t, err, registry.ErrSuperseded)
-		assert.False(t, exists(t, c, k.UserLoaded("u1")))
-		assert.False(t, exists(t, c, k.UserRegistry("u1")))
+		assert.True(t, exists(t, c, k.UserMembers("u2")), "other users untouched")
+		assert.Equal(t, registry.ResultNotLoaded, applyOne(t, reg, "u1", registry.OpSet, 2))
+	})
+	t.Run("unknown user", func(t *testing.T) {
+		t.Parallel()
+		reg, _ := newRegistry(t)
+		require.NoError(t, reg.Invalidate(t.Context(), "nobody"))
 	})
 }

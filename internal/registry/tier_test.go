@@ -31,6 +31,14 @@ func TestTierFor(t *testing.T) {
 		{`null`, registry.TierApp},
 		{`{"requiresOAuth":`, registry.TierApp},
 		{``, registry.TierApp},
+		// Keys match exactly, as LibreChat reads them (encoding/json into a
+		// struct would match case-insensitively).
+		{`{"requiresOAuth":true,"RequiresOAuth":false}`, registry.TierUser},
+		{`{"RequiresOAuth":false,"requiresOAuth":true}`, registry.TierUser},
+		{`{"RequiresOAuth":true}`, registry.TierApp},
+		{`{"REQUIRESOAUTH":true}`, registry.TierApp},
+		{`{"Startup":false}`, registry.TierApp},
+		{`{"startup":false,"Startup":true}`, registry.TierUser},
 	}
 	for _, tt := range tests {
 		t.Run(tt.config, func(t *testing.T) {

@@ -21,7 +21,7 @@ func TestValue(t *testing.T) {
 	}{
 		{
 			"fields kept and dbId added", `{"type":"stdio","command":"npx","args":["-y","x"],"env":{"A":"1"}}`, "65f0c0ffee", 1700000000123,
-			`{"args":["-y","x"],"command":"npx","dbId":"65f0c0ffee","env":{"A":"1"},"lastUpdatedAt":1700000000123,"updatedAt":1700000000123,"type":"stdio"}`,
+			`{"args":["-y","x"],"command":"npx","dbId":"65f0c0ffee","env":{"A":"1"},"lastUpdatedAt":1700000000123,"type":"stdio","updatedAt":1700000000123}`,
 		},
 		{"dbId omitted when unknown", `{"url":"http://x"}`, "", 5, `{"lastUpdatedAt":5,"updatedAt":5,"url":"http://x"}`},
 		{"config dbId dropped when unknown", `{"dbId":"forged","url":"u"}`, "", 5, `{"lastUpdatedAt":5,"updatedAt":5,"url":"u"}`},

@@ -96,9 +96,9 @@ if ARGV[4] ~= '' and v > version('scopeVersion') then
   end
   mask = mask + 4
 end
--- A deleted server keeps no id: a re-created one learns its new document's.
-if ARGV[7] ~= '' and redis.call('HGET', KEYS[1], 'scope') ~= 'deleted'
-    and (mask > 0 or redis.call('HEXISTS', KEYS[1], 'dbId') == 0) then
+-- Only an applied (newer) event names the id, and a deleted server keeps
+-- none: a re-created one learns its new document's.
+if ARGV[7] ~= '' and mask > 0 and redis.call('HGET', KEYS[1], 'scope') ~= 'deleted' then
   redis.call('HSET', KEYS[1], 'dbId', ARGV[7])
 end
 if mask > 0 then

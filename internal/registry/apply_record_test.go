@@ -15,7 +15,7 @@ import (
 )
 
 // newServer returns a Registry and holds the lock of server "srv" with srvToken.
-func newServer(t *testing.T) (*registry.Registry, *redis.Client) {
+func newServer(t *testing.T) (*registry.Registry, redis.UniversalClient) {
 	t.Helper()
 	reg, c := newRegistry(t)
 	holdLock(t, c, reg.Keys().ServerLock("srv"), srvToken)

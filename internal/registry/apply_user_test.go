@@ -232,7 +232,7 @@ func TestIntegrationScriptsRecoverFromNoScript(t *testing.T) {
 }
 
 // cachedScripts is the number of scripts in the server's script cache.
-func cachedScripts(t *testing.T, c *redis.Client) int {
+func cachedScripts(t *testing.T, c redis.UniversalClient) int {
 	t.Helper()
 	info, err := c.Info(t.Context(), "memory").Result()
 	require.NoError(t, err)

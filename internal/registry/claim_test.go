@@ -62,29 +62,29 @@ func TestIntegrationAdoptValues(t *testing.T) {
 	tests := []struct {
 		name string
 		// setup prepares the record and returns the revision the load read.
-		setup   func(t *testing.T, reg *registry.Registry, c *redis.Client) int64
+		setup   func(t *testing.T, reg *registry.Registry, c redis.UniversalClient) int64
 		dbID    string
 		written bool
 		wantID  string // record's dbId after (the value carries the adoption's own)
 	}{
-		{"no record (1)", func(*testing.T, *registry.Registry, *redis.Client) int64 { return 0 }, "mongo-id", true, "mongo-id"},
-		{"no record, no id (1)", func(*testing.T, *registry.Registry, *redis.Client) int64 { return 0 }, "", true, ""},
-		{"record unchanged since the read (1)", func(t *testing.T, reg *registry.Registry, c *redis.Client) int64 {
+		{"no record (1)", func(*testing.T, *registry.Registry, redis.UniversalClient) int64 { return 0 }, "mongo-id", true, "mongo-id"},
+		{"no record, no id (1)", func(*testing.T, *registry.Registry, redis.UniversalClient) int64 { return 0 }, "", true, ""},
+		{"record unchanged since the read (1)", func(t *testing.T, reg *registry.Registry, c redis.UniversalClient) int64 {
 			return change(t, reg, c, registry.Change{Server: "srv", Version: 1, Scope: registry.ScopePrivate, SetsAccess: true, Allowed: []string{"u1"}}).Record.Rev
 		}, "mongo-id", true, "mongo-id"},
-		{"record unchanged, id kept when none given (1)", func(t *testing.T, reg *registry.Registry, c *redis.Client) int64 {
+		{"record unchanged, id kept when none given (1)", func(t *testing.T, reg *registry.Registry, c redis.UniversalClient) int64 {
 			return change(t, reg, c, registry.Change{Server: "srv", Version: 1, Scope: registry.ScopePrivate, DBID: "event-id"}).Record.Rev
 		}, "", true, "event-id"},
-		{"record changed since the read (0)", func(t *testing.T, reg *registry.Registry, c *redis.Client) int64 {
+		{"record changed since the read (0)", func(t *testing.T, reg *registry.Registry, c redis.UniversalClient) int64 {
 			read := change(t, reg, c, registry.Change{Server: "srv", Version: 1, Scope: registry.ScopePrivate}).Record.Rev
 			change(t, reg, c, registry.Change{Server: "srv", Version: 2, Config: json.RawMessage(`{"url":"from-event"}`)})
 			return read
 		}, "mongo-id", false, ""},
-		{"record created since the read (0)", func(t *testing.T, reg *registry.Registry, c *redis.Client) int64 {
+		{"record created since the read (0)", func(t *testing.T, reg *registry.Registry, c redis.UniversalClient) int64 {
 			change(t, reg, c, registry.Change{Server: "srv", Version: 1, Scope: registry.ScopePrivate})
 			return 0
 		}, "mongo-id", false, ""},
-		{"deleted (0)", func(t *testing.T, reg *registry.Registry, c *redis.Client) int64 {
+		{"deleted (0)", func(t *testing.T, reg *registry.Registry, c redis.UniversalClient) int64 {
 			return change(t, reg, c, registry.Change{Server: "srv", Version: 1, Scope: registry.ScopeDeleted}).Record.Rev
 		}, "mongo-id", false, ""},
 	}

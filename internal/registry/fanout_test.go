@@ -92,7 +92,7 @@ func holders(n, big int) []string {
 	return out
 }
 
-func writeHolders(t *testing.T, reg *registry.Registry, c *redis.Client, server string, users []string) {
+func writeHolders(t *testing.T, reg *registry.Registry, c redis.UniversalClient, server string, users []string) {
 	t.Helper()
 	_, err := c.Pipelined(t.Context(), func(p redis.Pipeliner) error {
 		for _, u := range users {

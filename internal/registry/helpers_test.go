@@ -25,20 +25,20 @@ const srvToken = "tok"
 
 // newRegistry returns a Registry on the shared test Redis under a key prefix
 // of this test's own, and the raw client for checks.
-func newRegistry(t *testing.T) (*registry.Registry, *redis.Client) {
+func newRegistry(t *testing.T) (*registry.Registry, redis.UniversalClient) {
 	t.Helper()
-	client, prefix := testenv.Redis(t)
+	client, prefix := testenv.DefaultRedis(t)
 	return registry.New(client, registry.Config{KeyPrefix: prefix, CacheTTL: testCacheTTL, PendingTTL: testPendingTTL}), client
 }
 
 // holdLock sets a lock key to token, as redsync would.
-func holdLock(t *testing.T, c *redis.Client, key, token string) {
+func holdLock(t *testing.T, c redis.UniversalClient, key, token string) {
 	t.Helper()
 	require.NoError(t, c.Set(t.Context(), key, token, time.Minute).Err())
 }
 
 // beginLoad holds the user's lock with token and begins a load.
-func beginLoad(t *testing.T, reg *registry.Registry, c *redis.Client, user, token string) {
+func beginLoad(t *testing.T, reg *registry.Registry, c redis.UniversalClient, user, token string) {
 	t.Helper()
 	holdLock(t, c, reg.Keys().UserLock(user), token)
 	began, _, err := reg.BeginLoad(t.Context(), user, token)
@@ -47,7 +47,7 @@ func beginLoad(t *testing.T, reg *registry.Registry, c *redis.Client, user, toke
 }
 
 // loadUser runs a whole login load of entries for user.
-func loadUser(t *testing.T, reg *registry.Registry, c *redis.Client, user string, entries ...registry.Entry) {
+func loadUser(t *testing.T, reg *registry.Registry, c redis.UniversalClient, user string, entries ...registry.Entry) {
 	t.Helper()
 	tok := "load-" + user
 	beginLoad(t, reg, c, user, tok)
@@ -57,7 +57,7 @@ func loadUser(t *testing.T, reg *registry.Registry, c *redis.Client, user string
 }
 
 // change applies ch under the server's lock (taken with srvToken).
-func change(t *testing.T, reg *registry.Registry, c *redis.Client, ch registry.Change) registry.ApplyResult {
+func change(t *testing.T, reg *registry.Registry, c redis.UniversalClient, ch registry.Change) registry.ApplyResult {
 	t.Helper()
 	holdLock(t, c, reg.Keys().ServerLock(ch.Server), srvToken)
 	res, err := reg.ApplyChange(t.Context(), srvToken, ch)
@@ -67,7 +67,7 @@ func change(t *testing.T, reg *registry.Registry, c *redis.Client, ch registry.C
 
 // createServer runs the flow of a server that gets config at version (scope,
 // allowed set, record, value, fan-out finished) and returns its record.
-func createServer(t *testing.T, reg *registry.Registry, c *redis.Client, name string, version int64, scope registry.Scope, config string, allowed ...string) registry.Record {
+func createServer(t *testing.T, reg *registry.Registry, c redis.UniversalClient, name string, version int64, scope registry.Scope, config string, allowed ...string) registry.Record {
 	t.Helper()
 	res := change(t, reg, c, registry.Change{
 		Server: name, Version: version, Config: json.RawMessage(config), Scope: scope,
@@ -86,7 +86,7 @@ func createServer(t *testing.T, reg *registry.Registry, c *redis.Client, name st
 }
 
 // pexpireTime returns PEXPIRETIME of key (-2 missing, -1 no expiry).
-func pexpireTime(t *testing.T, c *redis.Client, key string) int64 {
+func pexpireTime(t *testing.T, c redis.UniversalClient, key string) int64 {
 	t.Helper()
 	ms, err := c.Do(t.Context(), "PEXPIRETIME", key).Int64()
 	require.NoError(t, err)
@@ -94,7 +94,7 @@ func pexpireTime(t *testing.T, c *redis.Client, key string) int64 {
 }
 
 // pttl returns PTTL of key (negative when missing or without expiry).
-func pttl(t *testing.T, c *redis.Client, key string) time.Duration {
+func pttl(t *testing.T, c redis.UniversalClient, key string) time.Duration {
 	t.Helper()
 	d, err := c.PTTL(t.Context(), key).Result()
 	require.NoError(t, err)
@@ -102,7 +102,7 @@ func pttl(t *testing.T, c *redis.Client, key string) time.Duration {
 }
 
 // exists reports whether key exists.
-func exists(t *testing.T, c *redis.Client, key string) bool {
+func exists(t *testing.T, c redis.UniversalClient, key string) bool {
 	t.Helper()
 	n, err := c.Exists(t.Context(), key).Result()
 	require.NoError(t, err)
@@ -110,7 +110,7 @@ func exists(t *testing.T, c *redis.Client, key string) bool {
 }
 
 // get returns a string key's value ("" when missing).
-func get(t *testing.T, c *redis.Client, key string) string {
+func get(t *testing.T, c redis.UniversalClient, key string) string {
 	t.Helper()
 	v, err := c.Get(t.Context(), key).Result()
 	if err == redis.Nil {
@@ -121,7 +121,7 @@ func get(t *testing.T, c *redis.Client, key string) string {
 }
 
 // hgetAll returns a hash's fields (empty when the key is missing).
-func hgetAll(t *testing.T, c *redis.Client, key string) map[string]string {
+func hgetAll(t *testing.T, c redis.UniversalClient, key string) map[string]string {
 	t.Helper()
 	m, err := c.HGetAll(t.Context(), key).Result()
 	require.NoError(t, err)
@@ -129,7 +129,7 @@ func hgetAll(t *testing.T, c *redis.Client, key string) map[string]string {
 }
 
 // members returns a set's members (empty when missing), sorted by the caller if needed.
-func members(t *testing.T, c *redis.Client, key string) []string {
+func members(t *testing.T, c redis.UniversalClient, key string) []string {
 	t.Helper()
 	m, err := c.SMembers(t.Context(), key).Result()
 	require.NoError(t, err)
@@ -137,7 +137,7 @@ func members(t *testing.T, c *redis.Client, key string) []string {
 }
 
 // redisNowMs is the Redis server's clock in Unix ms.
-func redisNowMs(t *testing.T, c *redis.Client) int64 {
+func redisNowMs(t *testing.T, c redis.UniversalClient) int64 {
 	t.Helper()
 	now, err := c.Time(context.Background()).Result()
 	require.NoError(t, err)

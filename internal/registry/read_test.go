@@ -57,7 +57,7 @@ func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 }
 
 // valueOf is the value a server got from createServer.
-func valueOf(t *testing.T, c *redis.Client, reg *registry.Registry, name string) json.RawMessage {
+func valueOf(t *testing.T, c redis.UniversalClient, reg *registry.Registry, name string) json.RawMessage {
 	t.Helper()
 	v := get(t, c, reg.Keys().ServerValue(name))
 	require.NotEmpty(t, v, "value of %s", name)
@@ -72,7 +72,7 @@ type readWorld struct {
 	want            map[string]registry.EffectiveEntry
 }
 
-func seedReadWorld(t *testing.T, reg *registry.Registry, c *redis.Client) readWorld {
+func seedReadWorld(t *testing.T, reg *registry.Registry, c redis.UniversalClient) readWorld {
 	t.Helper()
 	w := readWorld{want: map[string]registry.EffectiveEntry{}}
 	var entries []registry.Entry
@@ -234,7 +234,7 @@ func TestIntegrationLookup(t *testing.T) {
 func TestIntegrationServer(t *testing.T) {
 	t.Parallel()
 	app := registry.TierApp
-	claim := func(t *testing.T, reg *registry.Registry, c *redis.Client, rev int64, users ...string) {
+	claim := func(t *testing.T, reg *registry.Registry, c redis.UniversalClient, rev int64, users ...string) {
 		t.Helper()
 		for _, u := range users {
 			_, err := reg.ClaimServers(t.Context(), u, []string{"srv"}, 0)
@@ -244,16 +244,16 @@ func TestIntegrationServer(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		setup func(t *testing.T, reg *registry.Registry, c *redis.Client)
+		setup func(t *testing.T, reg *registry.Registry, c redis.UniversalClient)
 		want  registry.ServerView
 	}{
-		{"unknown", func(*testing.T, *registry.Registry, *redis.Client) {}, registry.ServerView{Scope: "unknown"}},
-		{"holders only, nobody holds it", func(t *testing.T, reg *registry.Registry, c *redis.Client) {
+		{"unknown", func(*testing.T, *registry.Registry, redis.UniversalClient) {}, registry.ServerView{Scope: "unknown"}},
+		{"holders only, nobody holds it", func(t *testing.T, reg *registry.Registry, c redis.UniversalClient) {
 			_, err := reg.ClaimServers(t.Context(), "u1", []string{"srv"}, 0)
 			require.NoError(t, err)
 			loadUser(t, reg, c, "u1", registry.Entry{Name: "other", Rev: 1})
 		}, registry.ServerView{Scope: "unknown"}},
-		{"private, held by allowed users and holders, sorted", func(t *testing.T, reg *registry.Registry, c *redis.Client) {
+		{"private, held by allowed users and holders, sorted", func(t *testing.T, reg *registry.Registry, c redis.UniversalClient) {
 			rec := createServer(t, reg, c, "srv", 1, registry.ScopePrivate, `{}`, "carol", "alice", "bob", "dave")
 			claim(t, reg, c, rec.Rev, "carol", "alice", "bob", "erin")
 			require.NoError(t, reg.Invalidate(t.Context(), "bob"))
@@ -263,19 +263,19 @@ func TestIntegrationServer(t *testing.T) {
 			require.Equal(t, []registry.UserResult{registry.ResultApplied}, res)
 			// erin holds it (claimed at login) without being in the allowed set any more.
 		}, registry.ServerView{Scope: "private", Version: 1, CachedFor: []string{"alice", "erin"}}},
-		{"public with tier", func(t *testing.T, reg *registry.Registry, c *redis.Client) {
+		{"public with tier", func(t *testing.T, reg *registry.Registry, c redis.UniversalClient) {
 			createServer(t, reg, c, "srv", 7, registry.ScopePublic, `{}`)
 			claim(t, reg, c, 1, "u1")
 		}, registry.ServerView{Scope: "public", Tier: &app, Version: 7}},
-		{"public before its tier is known", func(t *testing.T, reg *registry.Registry, c *redis.Client) {
+		{"public before its tier is known", func(t *testing.T, reg *registry.Registry, c redis.UniversalClient) {
 			change(t, reg, c, registry.Change{Server: "srv", Version: 2, Scope: registry.ScopePublic})
 		}, registry.ServerView{Scope: "public", Version: 2}},
-		{"deleted", func(t *testing.T, reg *registry.Registry, c *redis.Client) {
+		{"deleted", func(t *testing.T, reg *registry.Registry, c redis.UniversalClient) {
 			rec := createServer(t, reg, c, "srv", 1, registry.ScopePrivate, `{}`, "u1")
 			claim(t, reg, c, rec.Rev, "u1")
 			change(t, reg, c, registry.Change{Server: "srv", Version: 5, Scope: registry.ScopeDeleted})
 		}, registry.ServerView{Scope: "deleted", Version: 5}},
-		{"private from a dbId", func(t *testing.T, reg *registry.Registry, _ *redis.Client) {
+		{"private from a dbId", func(t *testing.T, reg *registry.Registry, _ redis.UniversalClient) {
 			require.NoError(t, reg.AdoptValues(t.Context(), []registry.Adoption{{Server: "srv", Config: []byte(`{}`), DBID: "id"}}))
 		}, registry.ServerView{Scope: "private"}},
 	}

@@ -5,6 +5,7 @@
 //	worker publish <suffix> --json …  publish one event
 //	worker inspect user <userId>      a user's registry as readers see it
 //	worker inspect server <name>      a server's record
+//	worker watch user <userId>        a user's change notices, as JSON lines
 //	worker dlq list|replay|purge      the dead letters
 //
 // Every option is a flag and an environment variable; `worker <cmd> -h` lists them.
@@ -40,7 +41,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) int {
 	}
 	c, ok := commands[cmd]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "worker: unknown command %q (want run, publish, inspect, dlq, help)\n", cmd)
+		fmt.Fprintf(os.Stderr, "worker: unknown command %q (want run, publish, inspect, watch, dlq, help)\n", cmd)
 		return exitUsage
 	}
 	return c(ctx, args, getenv)
@@ -54,6 +55,7 @@ func init() {
 		"run":     runCommand,
 		"publish": publishCommand,
 		"inspect": inspectCommand,
+		"watch":   watchCommand,
 		"dlq":     dlqCommand,
 		"help":    helpCommand,
 	}
@@ -67,6 +69,7 @@ Commands:
   worker publish <subject-suffix> --json '{…}' publish one event (payload also from stdin)
   worker inspect user <userId>                 print a user's registry as JSON
   worker inspect server <serverName>           print a server's record as JSON
+  worker watch user <userId>                   follow a user's change notices (JSON lines)
   worker dlq list [--limit N]                  list dead letters
   worker dlq replay [--seq N,…]                re-publish dead letters (all by default)
   worker dlq purge [--seq N,…]                 delete these dead letters (all by default)

@@ -26,7 +26,9 @@
 --
 -- Returns  {mask, fields, before, diffed, added}
 --          mask    aspects still to fan out (1 config, 2 access, 4 scope):
---                  this event's newer ones and any unfinished earlier ones
+--                  this event's newer ones and any unfinished earlier ones;
+--                  1 also when the event brought a new dbId (the value shows
+--                  it), never for the same config again (only its version moves)
 --          fields  the record after the change, as HGETALL returns it
 --          before  the unfinished mask found before this event
 --          diffed  1 when the allowed set changed from a known one: added is
@@ -55,13 +57,21 @@ end
 local v = ARGV[2]
 local mask, diffed, added = 0, 0, {}
 local deletedValue = false
+local newer = false -- some aspect's version moved, even if nothing else did
 if ARGV[3] ~= '' and v > version('cfgVersion') then
-  local updated = ARGV[6]
-  if updated == '' then
-    updated = now()
+  newer = true
+  if ARGV[6] == '' and redis.call('HGET', KEYS[1], 'config') == ARGV[3] then
+    -- The same config again (access and scope events carry it too): only
+    -- its version moves; the value and its updatedAt stay as they are.
+    redis.call('HSET', KEYS[1], 'cfgVersion', v)
+  else
+    local updated = ARGV[6]
+    if updated == '' then
+      updated = now()
+    end
+    redis.call('HSET', KEYS[1], 'config', ARGV[3], 'cfgVersion', v, 'cfgChangedAt', now(), 'updatedAt', updated)
+    mask = mask + 1
   end
-  redis.call('HSET', KEYS[1], 'config', ARGV[3], 'cfgVersion', v, 'cfgChangedAt', now(), 'updatedAt', updated)
-  mask = mask + 1
 end
 if ARGV[5] == '1' and v > version('accessVersion') then
   local known = redis.call('HEXISTS', KEYS[1], 'accessVersion') == 1
@@ -98,8 +108,12 @@ if ARGV[4] ~= '' and v > version('scopeVersion') then
 end
 -- Only an applied (newer) event names the id, and a deleted server keeps
 -- none: a re-created one learns its new document's.
-if ARGV[7] ~= '' and mask > 0 and redis.call('HGET', KEYS[1], 'scope') ~= 'deleted' then
+if ARGV[7] ~= '' and (mask > 0 or newer) and redis.call('HGET', KEYS[1], 'scope') ~= 'deleted'
+    and redis.call('HGET', KEYS[1], 'dbId') ~= ARGV[7] then
   redis.call('HSET', KEYS[1], 'dbId', ARGV[7])
+  if mask % 2 == 0 then
+    mask = mask + 1 -- the value shows the id: rewrite it
+  end
 end
 if mask > 0 then
   local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)

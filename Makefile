@@ -4,7 +4,7 @@ PKGS    ?= ./...
 # golangci-lint, pinned; built through the Go module proxy on first use.
 GOLANGCI ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: help build run test vet lint fuzz bench clean
+.PHONY: help build run test test-node vet lint fuzz bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -18,7 +18,11 @@ run: build ## run the worker on embedded NATS, Redis-protocol and MongoDB-protoc
 
 test: ## run every test with the race detector against real servers (Redis on REDIS_URL, embedded NATS and FerretDB), then the registry and flow tests again on a 3-master Redis Cluster
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
-	MCP_TEST_REDIS=cluster $(GO) test -race -count=1 -timeout 10m ./internal/registry/ ./internal/handlers/
+	MCP_TEST_REDIS=cluster $(GO) test -race -count=1 -timeout 10m ./internal/registry/ ./internal/handlers/ ./reader/
+	$(MAKE) test-node
+
+test-node: ## the Node.js reader (clients/node): its tests and the conformance fixtures, on Redis and on a 3-master Redis Cluster
+	cd clients/node && npm ci --no-audit --no-fund && npm test && npm run test:cluster
 
 vet: ## go vet, gofmt and go.mod tidiness
 	$(GO) vet $(PKGS)

@@ -181,8 +181,10 @@ func scenarios() []scenario {
 		},
 		want: map[string]map[string]wantEntry{
 			"enc": {
-				"vault": {tier: reader.TierPrivate, at: 1, config: map[string]any{"url": "https://v",
-					"oauth": map[string]any{"client_id": "cid", "client_secret": "s3cr3t-client"}, "apiKey": map[string]any{"source": "admin", "key": "sk-admin-key"}}},
+				"vault": {tier: reader.TierPrivate, at: 1, config: map[string]any{
+					"url":   "https://v",
+					"oauth": map[string]any{"client_id": "cid", "client_secret": "s3cr3t-client"}, "apiKey": map[string]any{"source": "admin", "key": "sk-admin-key"},
+				}},
 				"plain": {tier: reader.TierPrivate, at: 1, config: map[string]any{"url": "https://p", "oauth": map[string]any{"client_secret": "not-encrypted"}}},
 			},
 		},
@@ -219,8 +221,10 @@ func (sc scenario) build(ctx context.Context, t *testing.T, rdb redis.UniversalC
 	src := mapSource{}
 	for user, names := range sc.logins {
 		for _, n := range names {
-			src[user] = append(src[user], serverdb.Server{Name: n, DBID: "65f0c0ffee0000000000abcd",
-				Config: json.RawMessage(`{"url":"https://db"}`), UpdatedAtMs: 1_750_000_000_000})
+			src[user] = append(src[user], serverdb.Server{
+				Name: n, DBID: "65f0c0ffee0000000000abcd",
+				Config: json.RawMessage(`{"url":"https://db"}`), UpdatedAtMs: 1_750_000_000_000,
+			})
 		}
 	}
 	flows := handlers.Map(handlers.Params{Registry: reg, Locks: locks, Source: src})

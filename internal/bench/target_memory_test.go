@@ -90,8 +90,10 @@ func measureMemory(b *testing.B) ([]memCase, *table) {
 	t := &table{
 		title: fmt.Sprintf("Target 2: Redis memory per (user, server) entry, %s users x %d servers, 300-byte configs, by cold logins; layout 2 and the reference each in a private redis-server; load average %s",
 			num(memUsers), memServersPerUser, loadAvg()),
-		header: []string{"servers in pool", "holders/server", "entries", "layout 2 keys", "layout 2 used_memory growth", "layout 2 bytes/entry",
-			"reference keys", "reference used_memory growth", "reference bytes/entry", "layout 2 / reference", "target", "met"},
+		header: []string{
+			"servers in pool", "holders/server", "entries", "layout 2 keys", "layout 2 used_memory growth", "layout 2 bytes/entry",
+			"reference keys", "reference used_memory growth", "reference bytes/entry", "layout 2 / reference", "target", "met",
+		},
 	}
 	for _, c := range cases {
 		t.row(num(int64(c.pool)), num(c.entries/int64(c.pool)), num(c.entries), num(c.layout2Keys), mib(c.layout2), per(c.layout2, c.entries),

@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -113,7 +114,7 @@ func exists(t *testing.T, c redis.UniversalClient, key string) bool {
 func get(t *testing.T, c redis.UniversalClient, key string) string {
 	t.Helper()
 	v, err := c.Get(t.Context(), key).Result()
-	if err == redis.Nil {
+	if errors.Is(err, redis.Nil) {
 		return ""
 	}
 	require.NoError(t, err)

@@ -23,7 +23,7 @@ type Config struct {
 	Provision                                                                     bool
 	KeyPrefix                                                                     string
 	CacheTTL, LockTTL, HandlerTimeout, AckWait, ShutdownTimeout                   time.Duration
-	RetryBaseDelay, RetryMaxDelay, StreamMaxAge, DLQMaxAge                        time.Duration
+	RetryBaseDelay, RetryMaxDelay, StreamMaxAge, DLQMaxAge, TombstoneTTL          time.Duration
 	Concurrency, MaxDeliver, MaxAckPending, MaxPayload                            int
 	MaxAllowedUsers, MaxConfigBytes, DLQMaxBytes                                  int
 	OpsAddr, LogFormat, LogLevel                                                  string
@@ -73,6 +73,7 @@ var options = []option{
 	{"provision", "true", "create or update the streams and the consumer at start", plain, func(c *Config) flag.Value { return (*boolValue)(&c.Provision) }},
 	{"key-prefix", "mcp:", "`prefix` of every Redis key (may be empty)", plain, func(c *Config) flag.Value { return (*stringValue)(&c.KeyPrefix) }},
 	{"cache-ttl", "1h", "`duration` of a user's cached registry and loaded flag", plain, func(c *Config) flag.Value { return (*durationValue)(&c.CacheTTL) }},
+	{"tombstone-ttl", "192h", "`duration` a deleted server's record outlives the delete (at least --stream-max-age: no older event can arrive after it)", plain, func(c *Config) flag.Value { return (*durationValue)(&c.TombstoneTTL) }},
 	{"lock-ttl", "10s", "`duration` of a distributed lock before it expires (kept alive while held)", plain, func(c *Config) flag.Value { return (*durationValue)(&c.LockTTL) }},
 	{"handler-timeout", "30s", "`duration` allowed for handling one event", plain, func(c *Config) flag.Value { return (*durationValue)(&c.HandlerTimeout) }},
 	{"ack-wait", "30s", "`duration` JetStream waits for an ack before redelivering", plain, func(c *Config) flag.Value { return (*durationValue)(&c.AckWait) }},

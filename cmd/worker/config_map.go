@@ -24,7 +24,7 @@ func (c Config) eventsConfig() events.Config {
 
 func (c Config) registryConfig() registry.Config {
 	r := registry.DefaultConfig()
-	r.KeyPrefix, r.CacheTTL = c.KeyPrefix, c.CacheTTL
+	r.KeyPrefix, r.CacheTTL, r.TombstoneTTL = c.KeyPrefix, c.CacheTTL, c.TombstoneTTL
 	if p := 2*c.HandlerTimeout + c.LockTTL; p > r.PendingTTL {
 		r.PendingTTL = p
 	}

@@ -49,6 +49,7 @@ func (c Config) Validate() error {
 		atLeast("retry-base-delay", c.RetryBaseDelay, time.Millisecond),
 		atLeast("retry-max-delay", c.RetryMaxDelay, max(c.RetryBaseDelay, time.Millisecond)),
 		atLeast("stream-max-age", c.StreamMaxAge, time.Second),
+		atLeast("tombstone-ttl", c.TombstoneTTL, c.StreamMaxAge),
 		positive("concurrency", c.Concurrency),
 		positive("max-deliver", c.MaxDeliver),
 		positive("max-ack-pending", c.MaxAckPending),

@@ -233,3 +233,30 @@ func diffStats(before, after map[string]int64) map[string]int64 {
 	}
 	return d
 }
+
+// Issue "hostile input", item 7: a deleted server's keys expire once no older
+// event can arrive (the tombstone TTL); a re-created one keeps them for good.
+func TestIntegrationDeletedServerExpiresRecreatedPersists(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	w := e.newWorldWith("w", noServers{})
+	w.login("bob")
+	w.must(access("s", cfg("https://s"), 1, "bob"))
+	k := w.reg.Keys()
+	bucket := k.ServerHolders("s", registry.HolderBucket("bob"))
+	require.NoError(t, e.rdb.HSet(e.ctx, bucket, "bob", "1").Err())
+	keys := []string{k.ServerRecord("s"), k.ServerAllowed("s"), bucket}
+	for _, key := range keys {
+		require.Equal(t, time.Duration(-1), e.rdb.PTTL(e.ctx, key).Val(), key)
+	}
+	w.must(deleted("s", 2))
+	for _, key := range keys {
+		ttl := e.rdb.PTTL(e.ctx, key).Val()
+		assert.Greater(t, ttl, 7*24*time.Hour, key)
+		assert.LessOrEqual(t, ttl, registry.DefaultTombstoneTTL, key)
+	}
+	w.must(created("s", "bob", cfg("https://s2"), 3))
+	for _, key := range keys {
+		assert.Equal(t, time.Duration(-1), e.rdb.PTTL(e.ctx, key).Val(), "re-created: %s persists", key)
+	}
+}

@@ -70,6 +70,9 @@ func (h *ServerFlow) Handle(ctx context.Context, ev events.Event) error {
 		if err == nil {
 			var tier registry.Tier
 			tier, drained, err = fanOut(ctx, h.reg, res)
+			if err == nil && res.Pending.Has(registry.AspectScope) {
+				err = h.reg.SettleServerTTL(ctx, f.Token, ev.ServerName)
+			}
 			if err == nil {
 				err = h.reg.FinishFanout(ctx, f.Token, ev.ServerName, tier, drained)
 			}

@@ -162,6 +162,29 @@ func (r *Registry) PutTier(ctx context.Context, server string, t Tier, rev int64
 	return nil
 }
 
+// SettleServerTTL, after a scope change, gives a deleted server's keys the
+// tombstone TTL (Config.TombstoneTTL; 0 keeps them forever) or removes it
+// from a server that is not deleted. Fenced; one round trip.
+func (r *Registry) SettleServerTTL(ctx context.Context, token, server string) error {
+	if r.cfg.TombstoneTTL <= 0 {
+		return nil
+	}
+	k := r.keys
+	keys := make([]string, 0, 4+HolderBuckets)
+	keys = append(keys, k.ServerRecord(server), k.ServerLock(server), k.ServerAllowed(server), k.ServerRevoke(server))
+	for b := range HolderBuckets {
+		keys = append(keys, k.ServerHolders(server, b))
+	}
+	n, err := settleTTLScript.Run(ctx, r.rdb, keys, token, r.cfg.TombstoneTTL.Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("settle ttl of %s: %w", server, err)
+	}
+	if n < 0 {
+		return fmt.Errorf("settle ttl of %s: %w", server, ErrFenced)
+	}
+	return nil
+}
+
 // pairs turns a flat [field, value, ...] reply into a map.
 func pairs(v any) map[string]string {
 	flat, _ := v.([]any)

@@ -19,11 +19,18 @@ type Config struct {
 	// expires and its commit is refused (a crashed load leaves nothing behind
 	// for longer than this).
 	PendingTTL time.Duration
+	// TombstoneTTL is how long a deleted server's record (its versions)
+	// outlives the delete: longer than any older event can still arrive
+	// (the stream's retention), then the keys go (--tombstone-ttl).
+	TombstoneTTL time.Duration
 }
+
+// DefaultTombstoneTTL is 8 days: a day more than the stream's default retention.
+const DefaultTombstoneTTL = 8 * 24 * time.Hour
 
 // DefaultConfig returns the prefix "mcp:", a 1 h cache and a 5 min load bound.
 func DefaultConfig() Config {
-	return Config{KeyPrefix: "mcp:", CacheTTL: time.Hour, PendingTTL: 5 * time.Minute}
+	return Config{KeyPrefix: "mcp:", CacheTTL: time.Hour, PendingTTL: 5 * time.Minute, TombstoneTTL: DefaultTombstoneTTL}
 }
 
 // Validate reports a setting that cannot work.
@@ -33,6 +40,8 @@ func (c Config) Validate() error {
 		return errors.New("cache ttl must be at least 1s")
 	case c.PendingTTL < time.Second:
 		return errors.New("pending ttl must be at least 1s")
+	case c.TombstoneTTL < 0:
+		return errors.New("tombstone ttl must not be negative")
 	}
 	for _, r := range c.KeyPrefix {
 		if r == '{' || r == '}' {

@@ -29,6 +29,8 @@ var (
 	markFanoutSrc string
 	//go:embed lua/invalidate.lua
 	invalidateSrc string
+	//go:embed lua/settle_server_ttl.lua
+	settleServerTTLSrc string
 
 	beginLoadScript    = redis.NewScript(beginLoadSrc)
 	commitLoadScript   = redis.NewScript(commitLoadSrc)
@@ -40,4 +42,5 @@ var (
 	putTierScript      = redis.NewScript(putTierSrc)
 	markFanoutScript   = redis.NewScript(markFanoutSrc)
 	invalidateScript   = redis.NewScript(invalidateSrc)
+	settleTTLScript    = redis.NewScript(settleServerTTLSrc)
 )

@@ -16,7 +16,7 @@ func TestConfigValidate(t *testing.T) {
 	t.Parallel()
 	ok := registry.DefaultConfig()
 	require.NoError(t, ok.Validate())
-	assert.Equal(t, registry.Config{KeyPrefix: "mcp:", CacheTTL: time.Hour, PendingTTL: 5 * time.Minute}, ok)
+	assert.Equal(t, registry.Config{KeyPrefix: "mcp:", CacheTTL: time.Hour, PendingTTL: 5 * time.Minute, TombstoneTTL: 8 * 24 * time.Hour}, ok)
 	tests := []struct {
 		name   string
 		change func(*registry.Config)

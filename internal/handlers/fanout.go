@@ -73,21 +73,29 @@ func grant(ctx context.Context, reg *registry.Registry, res registry.ApplyResult
 }
 
 // revoke takes the server from every user of the revoke set and the holder
-// index who is not in the allowed set, and prunes holders who no longer hold it.
+// index who is not in the allowed set, and prunes the holder index: holders
+// who no longer hold the server, and holders the allowed set covers (a later
+// removal finds them through the revoke set), so each login holder is walked
+// at most once while allowed.
 func revoke(ctx context.Context, reg *registry.Registry, rec registry.Record) error {
 	revokeOutsiders := func(users []string, prune bool) error {
 		allowed, err := reg.AllowedAmong(ctx, rec.Name, users)
 		if err != nil {
 			return err
 		}
-		var targets []string
+		var targets, covered []string
 		for i, u := range users {
 			if !allowed[i] {
 				targets = append(targets, u)
+			} else {
+				covered = append(covered, u)
 			}
 		}
 		results, err := reg.ApplyToUsers(ctx, rec.Name, rec.Rev, registry.OpDelete, targets)
 		if err != nil || !prune {
+			return err
+		}
+		if err := reg.ForgetHolders(ctx, rec.Name, covered); err != nil {
 			return err
 		}
 		var gone []string

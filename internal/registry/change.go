@@ -97,26 +97,45 @@ func (r *Registry) ApplyChange(ctx context.Context, token string, c Change) (App
 
 // PutValue writes the server's value built from rec (and notes dbID in the
 // record when not ""), fenced by the server lock token. A deleted server gets
-// no value. One round trip.
+// no value. When a login changed the record's config meanwhile (adopt_value
+// runs without the server lock), it rebuilds the value from the record as it
+// is now and tries again. One round trip, rarely a few.
 func (r *Registry) PutValue(ctx context.Context, token string, rec Record, dbID string) error {
-	if dbID != "" {
-		rec.DBID = dbID
-	}
-	value, err := rec.Value()
-	if err != nil {
-		return fmt.Errorf("value of %s: %w", rec.Name, err)
-	}
 	k := r.keys
-	n, err := putValueScript.Run(ctx, r.rdb,
-		[]string{k.ServerRecord(rec.Name), k.ServerValue(rec.Name), k.ServerLock(rec.Name), k.ServerFeed(rec.Name)},
-		token, value, dbID, rec.Name).Int()
-	if err != nil {
-		return fmt.Errorf("put value of %s: %w", rec.Name, err)
+	for range 5 {
+		built := string(rec.Config) + "\n" + rec.DBID + "\n" + recordMs(rec)
+		if dbID != "" {
+			rec.DBID = dbID
+		}
+		value, err := rec.Value()
+		if err != nil {
+			return fmt.Errorf("value of %s: %w", rec.Name, err)
+		}
+		n, err := putValueScript.Run(ctx, r.rdb,
+			[]string{k.ServerRecord(rec.Name), k.ServerValue(rec.Name), k.ServerLock(rec.Name), k.ServerFeed(rec.Name)},
+			token, value, dbID, rec.Name, built).Int()
+		if err != nil {
+			return fmt.Errorf("put value of %s: %w", rec.Name, err)
+		}
+		switch {
+		case n < 0:
+			return fmt.Errorf("put value of %s: %w", rec.Name, ErrFenced)
+		case n != 2:
+			return nil
+		}
+		if rec, err = r.Record(ctx, rec.Name); err != nil {
+			return err
+		}
 	}
-	if n < 0 {
-		return fmt.Errorf("put value of %s: %w", rec.Name, ErrFenced)
+	return fmt.Errorf("put value of %s: the record kept changing under concurrent logins", rec.Name)
+}
+
+// recordMs renders the record's updatedAt as the record hash holds it ("" when unset).
+func recordMs(rec Record) string {
+	if rec.UpdatedAtMs == 0 {
+		return ""
 	}
-	return nil
+	return strconv.FormatInt(rec.UpdatedAtMs, 10)
 }
 
 // FinishFanout records that every registry reflects the server's record now
@@ -130,7 +149,7 @@ func (r *Registry) FinishFanout(ctx context.Context, token, server string, tier 
 	}
 	res, err := finishFanoutScript.Run(ctx, r.rdb,
 		[]string{k.ServerRecord(server), k.ServerLock(server), k.ServerRevoke(server)},
-		token, string(tier), drop).Int()
+		token, string(tier), drop, r.cfg.PendingTTL.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("finish fan-out of %s: %w", server, err)
 	}

@@ -119,6 +119,27 @@ func (r *Registry) AdoptValues(ctx context.Context, adoptions []Adoption) error 
 	return nil
 }
 
+// ForgetHolders takes users out of a server's holder index, all at once (one
+// pipelined round trip). For users the allowed set holds: what they hold is
+// covered by it (a later removal puts them in the revoke set), so the index
+// need not remember them. Call it under the server lock, which keeps the
+// allowed set still.
+func (r *Registry) ForgetHolders(ctx context.Context, server string, users []string) error {
+	if len(users) == 0 {
+		return nil
+	}
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, u := range users {
+			p.HDel(ctx, r.keys.ServerHolders(server, HolderBucket(u)), u)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("forget holders of %s: %w", server, err)
+	}
+	return nil
+}
+
 // ReleaseClaims takes user out of the holder index of servers a login claimed
 // but left out of its snapshot (public, deleted, or revoked during the load).
 // Safe at any time: the user can come to hold such a server only through a

@@ -15,13 +15,19 @@
 -- ARGV[5]  updatedAt of the value, Unix ms
 -- ARGV[6]  server name (for the notice)
 --
--- Returns  1 written; 0 the record changed since the load read it, or the
---          server is deleted: nothing written
+-- Returns  1 written; 0 the record changed since the load read it, the
+--          server is deleted, or a value from a newer updatedAt is there
+--          already: nothing written
 -- Notice   {"server":…,"change":"changed","rev":rev} when the value's bytes changed
 if (redis.call('HGET', KEYS[1], 'rev') or '0') ~= ARGV[1] then
   return 0
 end
 if redis.call('HGET', KEYS[1], 'scope') == 'deleted' then
+  return 0
+end
+-- Two logins may adopt at one revision: the later MongoDB read wins.
+if redis.call('HEXISTS', KEYS[1], 'valRev') == 1
+    and tonumber(ARGV[5]) < (tonumber(redis.call('HGET', KEYS[1], 'updatedAt')) or 0) then
   return 0
 end
 redis.call('HSET', KEYS[1], 'config', ARGV[2], 'updatedAt', ARGV[5], 'valRev', ARGV[1])

@@ -48,6 +48,9 @@ local function version(field)
   if #s < 20 and string.match(s, '^%d+$') then -- written by layout 1
     return string.rep('0', 20 - #s) .. s
   end
+  if not string.match(s, '^%d+$') then -- layout 1 stored 1e17 and more as "1.7e+18"
+    return string.format('%020.0f', tonumber(s) or 0)
+  end
   return s
 end
 local function now()
@@ -83,6 +86,7 @@ if ARGV[5] == '1' and v > version('accessVersion') then
   for i = 1, #gone, 1000 do
     redis.call('SADD', KEYS[5], unpack(gone, i, math.min(i + 999, #gone)))
   end
+  redis.call('PERSIST', KEYS[5]) -- kept until a fan-out drained it
   if known then
     diffed = 1
     added = redis.call('SDIFF', KEYS[4], KEYS[2])

@@ -11,8 +11,12 @@
 -- ARGV[2]  value JSON
 -- ARGV[3]  MongoDB id to note in the record, or '' to leave it
 -- ARGV[4]  server name (for the notice)
+-- ARGV[5]  the record's config, dbId and updatedAt the value was built from,
+--          joined by "\n" (a login's adopt_value may change them without the
+--          server lock: then the value is stale and nothing is written)
 --
 -- Returns  1 written; 0 the server is deleted: value removed;
+--          2 the record's config, dbId or updatedAt changed: rebuild and retry;
 --          -1 the lock does not hold ARGV[1]: nothing written
 -- Notice   {"server":…,"change":"changed"|"removed","rev":rev}, only when the
 --          value's bytes changed
@@ -28,6 +32,10 @@ if redis.call('HGET', KEYS[1], 'scope') == 'deleted' then
     notify('removed')
   end
   return 0
+end
+local cur = redis.call('HMGET', KEYS[1], 'config', 'dbId', 'updatedAt')
+if (cur[1] or '') .. '\n' .. (cur[2] or '') .. '\n' .. (cur[3] or '') ~= ARGV[5] then
+  return 2
 end
 if ARGV[3] ~= '' then
   redis.call('HSET', KEYS[1], 'dbId', ARGV[3])

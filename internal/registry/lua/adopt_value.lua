@@ -36,6 +36,6 @@ if ARGV[4] ~= '' then
 end
 if redis.call('GET', KEYS[2]) ~= ARGV[3] then
   redis.call('SET', KEYS[2], ARGV[3])
-  redis.call('SPUBLISH', KEYS[3], '{"server":' .. cjson.encode(ARGV[6]) .. ',"change":"changed","rev":' .. ARGV[1] .. '}')
+  redis.pcall('SPUBLISH', KEYS[3], '{"server":' .. cjson.encode(ARGV[6]) .. ',"change":"changed","rev":' .. ARGV[1] .. '}')
 end
 return 1

@@ -122,7 +122,7 @@ end
 if mask > 0 then
   local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
   if deletedValue then
-    redis.call('SPUBLISH', KEYS[7], '{"server":' .. cjson.encode(ARGV[8]) .. ',"change":"removed","rev":' .. rev .. '}')
+    redis.pcall('SPUBLISH', KEYS[7], '{"server":' .. cjson.encode(ARGV[8]) .. ',"change":"removed","rev":' .. rev .. '}')
   end
   if mask >= 2 then
     redis.call('HSET', KEYS[1], 'accessChangedAt', now())

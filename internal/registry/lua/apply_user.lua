@@ -28,7 +28,7 @@
 --          0  not loaded and no load in progress: nothing written
 local name, op, rev = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local function notify(change)
-  redis.call('SPUBLISH', KEYS[3], '{"userId":' .. cjson.encode(ARGV[4]) .. ',"change":"' .. change ..
+  redis.pcall('SPUBLISH', KEYS[3], '{"userId":' .. cjson.encode(ARGV[4]) .. ',"change":"' .. change ..
     '","servers":[' .. cjson.encode(name) .. '],"rev":' .. ARGV[3] .. '}')
 end
 local cur = redis.call('HMGET', KEYS[1], '\0loaded', name)

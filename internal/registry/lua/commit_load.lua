@@ -75,6 +75,6 @@ for name, rev in pairs(revs) do
   end
 end
 table.sort(held)
-redis.call('SPUBLISH', KEYS[4], '{"userId":' .. cjson.encode(ARGV[4]) ..
+redis.pcall('SPUBLISH', KEYS[4], '{"userId":' .. cjson.encode(ARGV[4]) ..
   ',"change":"reloaded","servers":[' .. table.concat(held, ',') .. '],"rev":' .. ARGV[3] .. '}')
 return n

@@ -14,5 +14,5 @@ redis.call('DEL', KEYS[2])
 if redis.call('DEL', KEYS[1]) == 0 then
   return 0
 end
-redis.call('SPUBLISH', KEYS[3], '{"userId":' .. cjson.encode(ARGV[1]) .. ',"change":"reloaded","servers":[],"rev":0}')
+redis.pcall('SPUBLISH', KEYS[3], '{"userId":' .. cjson.encode(ARGV[1]) .. ',"change":"reloaded","servers":[],"rev":0}')
 return 1

@@ -33,7 +33,7 @@ if before ~= ARGV[2] then
   elseif ARGV[2] == '' then
     change = 'removed'
   end
-  redis.call('SPUBLISH', KEYS[4], '{"change":"' .. change .. '","servers":[' .. cjson.encode(name) ..
+  redis.pcall('SPUBLISH', KEYS[4], '{"change":"' .. change .. '","servers":[' .. cjson.encode(name) ..
     '],"tier":"' .. ARGV[2] .. '","rev":' .. ARGV[3] .. '}')
 end
 if ARGV[2] == 'app' then

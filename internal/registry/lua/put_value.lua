@@ -24,7 +24,7 @@ if redis.call('GET', KEYS[3]) ~= ARGV[1] then
   return -1
 end
 local function notify(change)
-  redis.call('SPUBLISH', KEYS[4], '{"server":' .. cjson.encode(ARGV[4]) .. ',"change":"' .. change ..
+  redis.pcall('SPUBLISH', KEYS[4], '{"server":' .. cjson.encode(ARGV[4]) .. ',"change":"' .. change ..
     '","rev":' .. (redis.call('HGET', KEYS[1], 'rev') or '0') .. '}')
 end
 if redis.call('HGET', KEYS[1], 'scope') == 'deleted' then

@@ -32,8 +32,9 @@ vet: ## go vet, gofmt and go.mod tidiness
 lint: vet ## vet plus golangci-lint (govet, staticcheck, errcheck, errorlint, revive, gofumpt, goimports; .golangci.yml)
 	$(GOLANGCI) run $(PKGS)
 
-fuzz: ## fuzz the event decoder for 60 s
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./internal/events/
+fuzz: ## fuzz the event decoder, then whole messages through JetStream and the consume loop, 60 s each
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 60s ./internal/events/
+	$(GO) test -run '^$$' -fuzz '^FuzzWholeMessage$$' -fuzztime 60s ./internal/events/
 
 bench: ## measure login throughput, Redis round trips and fan-out cost; prints tables
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/bench/

@@ -115,8 +115,10 @@ func documentedACL(t *testing.T) (args []any, user, password string) {
 // +@connection, and +ssubscribe +sunsubscribe +subscribe +unsubscribe for
 // the change feed.
 func readerACL(prefix string) []any {
-	return []any{"ACL", "SETUSER", "mcp-reader", "on", ">reader-pass", "resetkeys", "~" + prefix + "*",
-		"resetchannels", "&" + prefix + "*", "-@all", "+@read", "+@connection", "+ssubscribe", "+sunsubscribe", "+subscribe", "+unsubscribe"}
+	return []any{
+		"ACL", "SETUSER", "mcp-reader", "on", ">reader-pass", "resetkeys", "~" + prefix + "*",
+		"resetchannels", "&" + prefix + "*", "-@all", "+@read", "+@connection", "+ssubscribe", "+sunsubscribe", "+subscribe", "+unsubscribe",
+	}
 }
 
 // redisAs connects to addr as an ACL user, closed at cleanup.

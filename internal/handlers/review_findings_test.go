@@ -68,6 +68,7 @@ func (h *beforeScript) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		return next(ctx, cmd)
 	}
 }
+
 func (h *beforeScript) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return next
 }
@@ -101,8 +102,10 @@ func newRWorld(t *testing.T, hooks ...redis.Hook) *rworld {
 	reg := registry.New(rdb, cfg)
 	locks := lockstatus.New(rdb, lockstatus.Config{TTL: 5 * time.Second, WaitTries: 100, RetryDelay: 20 * time.Millisecond})
 	src := &fakeSource{m: map[string][]serverdb.Server{}}
-	flows := handlers.Map(handlers.Params{Registry: reg, Locks: locks, Source: src,
-		Config: handlers.Config{LoginRetryDelay: 20 * time.Millisecond}})
+	flows := handlers.Map(handlers.Params{
+		Registry: reg, Locks: locks, Source: src,
+		Config: handlers.Config{LoginRetryDelay: 20 * time.Millisecond},
+	})
 	return &rworld{t: t, ctx: t.Context(), rdb: rdb, reg: reg, locks: locks, src: src, flows: flows}
 }
 
@@ -197,8 +200,10 @@ func TestIntegrationReviewStaleGrantAfterRevokeAndReload(t *testing.T) {
 
 	// Flow A (access v2: grant u) applies the record under its lock ...
 	require.NoError(t, w.rdb.Set(w.ctx, k.ServerLock(srv), "tokA", time.Minute).Err())
-	resA, err := w.reg.ApplyChange(w.ctx, "tokA", registry.Change{Server: srv, Version: 2, Config: cfg,
-		SetsAccess: true, Allowed: []string{owner, u}})
+	resA, err := w.reg.ApplyChange(w.ctx, "tokA", registry.Change{
+		Server: srv, Version: 2, Config: cfg,
+		SetsAccess: true, Allowed: []string{owner, u},
+	})
 	require.NoError(t, err)
 	require.Equal(t, []string{u}, resA.Added)
 	// ... its grant pipeline is in flight when its lock expires.
@@ -234,8 +239,10 @@ func TestIntegrationReviewStaleGrantAfterInvalidateDropsTombstone(t *testing.T) 
 	w.mustRun(events.KindUserLogin, events.Event{UserID: u})
 
 	require.NoError(t, w.rdb.Set(w.ctx, k.ServerLock(srv), "tokA", time.Minute).Err())
-	resA, err := w.reg.ApplyChange(w.ctx, "tokA", registry.Change{Server: srv, Version: 2, Config: cfg,
-		SetsAccess: true, Allowed: []string{owner, u}})
+	resA, err := w.reg.ApplyChange(w.ctx, "tokA", registry.Change{
+		Server: srv, Version: 2, Config: cfg,
+		SetsAccess: true, Allowed: []string{owner, u},
+	})
 	require.NoError(t, err)
 	require.NoError(t, w.rdb.Del(w.ctx, k.ServerLock(srv)).Err())
 
@@ -277,6 +284,7 @@ func (c *counter) add(cmd redis.Cmder) {
 		c.items.Add(int64(len(r.Val())))
 	}
 }
+
 func (c *counter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		err := next(ctx, cmd)
@@ -286,6 +294,7 @@ func (c *counter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		return err
 	}
 }
+
 func (c *counter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		err := next(ctx, cmds)
@@ -318,11 +327,15 @@ func accessCost(t *testing.T, holders int) (cmds, items int64) {
 	}
 	// The first access change after those logins walks the holders once and
 	// forgets the ones the allowed set covers; measured is the next one.
-	w.mustRun(events.KindServerAccess, events.Event{ServerName: srv, Config: cfg, Version: 3,
-		AllowedUserIDs: append(append([]string{}, users...), "newcomer")})
+	w.mustRun(events.KindServerAccess, events.Event{
+		ServerName: srv, Config: cfg, Version: 3,
+		AllowedUserIDs: append(append([]string{}, users...), "newcomer"),
+	})
 	c.on.Store(true)
-	w.mustRun(events.KindServerAccess, events.Event{ServerName: srv, Config: cfg, Version: 4,
-		AllowedUserIDs: append(append([]string{}, users...), "newcomer", "another")})
+	w.mustRun(events.KindServerAccess, events.Event{
+		ServerName: srv, Config: cfg, Version: 4,
+		AllowedUserIDs: append(append([]string{}, users...), "newcomer", "another"),
+	})
 	c.on.Store(false)
 	return c.cmds.Load(), c.items.Load()
 }

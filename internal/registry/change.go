@@ -181,7 +181,7 @@ func (r *Registry) PutTier(ctx context.Context, server string, t Tier, rev int64
 	return nil
 }
 
-// SettleServerTTL, after a scope change, gives a deleted server's keys the
+// SettleServerTTL gives, after a scope change, a deleted server's keys the
 // tombstone TTL (Config.TombstoneTTL; 0 keeps them forever) or removes it
 // from a server that is not deleted. Fenced; one round trip.
 func (r *Registry) SettleServerTTL(ctx context.Context, token, server string) error {

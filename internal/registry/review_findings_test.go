@@ -35,8 +35,10 @@ func TestIntegrationReviewLayout1ExponentVersionBlocksNewerEvents(t *testing.T) 
 	t.Logf("layout 1 stored accessVersion %q", stored)
 
 	// A newer revoke (u1 removed) at a larger version.
-	res := change(t, reg, c, registry.Change{Server: "srv", Version: 1732612800000009999, Config: json.RawMessage(`{"url":"x"}`),
-		SetsAccess: true, Allowed: []string{}})
+	res := change(t, reg, c, registry.Change{
+		Server: "srv", Version: 1732612800000009999, Config: json.RawMessage(`{"url":"x"}`),
+		SetsAccess: true, Allowed: []string{},
+	})
 	assert.True(t, res.Pending.Has(registry.AspectAccess), "a newer access event must apply")
 	assert.Empty(t, members(t, c, k.ServerAllowed("srv")), "u1 must be revoked")
 }

@@ -292,7 +292,7 @@ func loadEmpty(ctx context.Context, t *testing.T, reg *registry.Registry, rdb *r
 					if err := rdb.Set(ctx, keys.UserLock(u), token, time.Minute).Err(); err != nil {
 						return err
 					}
-					if began, _, err := reg.BeginLoad(ctx, u, token); err != nil || !began {
+					if began, _, err := reg.BeginLoad(ctx, u, token, registry.ModeLogin); err != nil || !began {
 						return fmt.Errorf("begin load of %s: began %v: %w", u, began, err)
 					}
 					if _, err := reg.CommitLoad(ctx, u, token, nil); err != nil {

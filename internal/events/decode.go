@@ -70,10 +70,7 @@ func (d Decoder) decode(kind Kind, data []byte, msgID string, streamSeq uint64) 
 	}
 	want := fieldsOf(kind)
 	var p rawPayload
-	optional := fieldVersion | fieldEventID | fieldOccurredAt
-	if kind.IsServer() {
-		optional |= serverOptional
-	}
+	optional := fieldVersion | fieldEventID | fieldOccurredAt | fieldTenantID | optionalOf(kind)
 	if err := p.scan(data, want|optional); err != nil {
 		return Event{}, err
 	}
@@ -100,10 +97,30 @@ const (
 	fieldOccurredAt
 	fieldDBID
 	fieldUpdatedAt
+	fieldTenantID
+	fieldGroupID
+	fieldAddedMemberIDs
+	fieldRemovedMemberIDs
 )
 
 // serverOptional are the optional fields of every server.* kind.
 const serverOptional = fieldDBID | fieldUpdatedAt
+
+// optionalOf returns the optional fields kind k reads besides version,
+// eventId, occurredAt and tenantId, which every kind may carry.
+func optionalOf(k Kind) field {
+	switch k {
+	case KindServerAccess, KindServerUnshared:
+		// Without allowedUserIds the allowed users are derived from MongoDB.
+		return serverOptional | fieldAllowedUserIDs
+	case KindGroupChanged:
+		return fieldAddedMemberIDs | fieldRemovedMemberIDs
+	}
+	if k.IsServer() {
+		return serverOptional
+	}
+	return 0
+}
 
 // fieldNames are the payload keys, in the order fields are checked.
 var fieldNames = [...]struct {
@@ -119,6 +136,10 @@ var fieldNames = [...]struct {
 	{fieldOccurredAt, "occurredAt"},
 	{fieldDBID, "dbId"},
 	{fieldUpdatedAt, "updatedAt"},
+	{fieldTenantID, "tenantId"},
+	{fieldGroupID, "groupId"},
+	{fieldAddedMemberIDs, "addedMemberIds"},
+	{fieldRemovedMemberIDs, "removedMemberIds"},
 }
 
 func fieldByName(key string) field {
@@ -143,14 +164,16 @@ func (f field) String() string {
 // the optional version, eventId and occurredAt.
 func fieldsOf(k Kind) field {
 	switch k {
-	case KindUserLogin, KindUserInvalidate:
+	case KindUserLogin, KindUserInvalidate, KindUserRefresh:
 		return fieldUserID
+	case KindGroupChanged:
+		return fieldGroupID
 	case KindServerCreated:
 		return fieldServerName | fieldUserID | fieldConfig
 	case KindServerUpdated, KindServerShared:
 		return fieldServerName | fieldConfig
 	case KindServerAccess, KindServerUnshared:
-		return fieldServerName | fieldAllowedUserIDs | fieldConfig
+		return fieldServerName | fieldConfig
 	case KindServerDeleted:
 		return fieldServerName
 	}
@@ -160,7 +183,7 @@ func fieldsOf(k Kind) field {
 // rawPayload holds the raw JSON value of each field read, by field bit.
 type rawPayload struct {
 	seen field
-	raw  [9][]byte
+	raw  [13][]byte
 }
 
 // slot returns where the raw value of the single field f is kept.
@@ -257,6 +280,8 @@ func (p *rawPayload) fill(ev *Event, want field) error {
 			ev.AllowedUserIDs, err = parseIDList(fn.name, raw)
 		case fieldConfig:
 			ev.Config, err = parseConfig(fn.name, raw)
+		case fieldGroupID:
+			ev.GroupID, err = parseID(fn.name, raw)
 		}
 		if err != nil {
 			return err
@@ -301,5 +326,36 @@ func (p *rawPayload) fillCommon(ev *Event, msgID string, streamSeq uint64) error
 			return err
 		}
 	}
-	return nil
+	if raw, ok := p.get(fieldTenantID); ok {
+		if ev.TenantID, err = parseID("tenantId", raw); err != nil {
+			return err
+		}
+	}
+	return p.fillLists(ev)
+}
+
+// fillLists sets the optional id lists: allowedUserIds of server.access and
+// server.unshared (absent or null: derive from MongoDB), and the member lists
+// of group.changed.
+func (p *rawPayload) fillLists(ev *Event) error {
+	var err error
+	switch ev.Kind {
+	case KindServerAccess, KindServerUnshared:
+		raw, ok := p.get(fieldAllowedUserIDs)
+		if !ok {
+			ev.DeriveAccess = true
+			return nil
+		}
+		ev.AllowedUserIDs, err = parseIDList("allowedUserIds", raw)
+	case KindGroupChanged:
+		if raw, ok := p.get(fieldAddedMemberIDs); ok {
+			if ev.AddedMemberIDs, err = parseIDList("addedMemberIds", raw); err != nil {
+				return err
+			}
+		}
+		if raw, ok := p.get(fieldRemovedMemberIDs); ok {
+			ev.RemovedMemberIDs, err = parseIDList("removedMemberIds", raw)
+		}
+	}
+	return err
 }

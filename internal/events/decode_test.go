@@ -166,17 +166,14 @@ func TestDecodeInvalid(t *testing.T) {
 		{"created without userId", events.KindServerCreated, `{"serverName":"s1","config":{}}`, `field "userId": required but missing`},
 		{"created without config", events.KindServerCreated, `{"serverName":"s1","userId":"u1"}`, `field "config": required but missing`},
 		{"updated without config", events.KindServerUpdated, `{"serverName":"s1"}`, `field "config": required but missing`},
-		{"access without allowedUserIds", events.KindServerAccess, `{"serverName":"s1","config":{}}`, `field "allowedUserIds": required but missing`},
 		{"access without config", events.KindServerAccess, `{"serverName":"s1","allowedUserIds":[]}`, `field "config": required but missing`},
 		{"shared without serverName", events.KindServerShared, `{"config":{}}`, `field "serverName": required but missing`},
-		{"unshared without allowedUserIds", events.KindServerUnshared, `{"serverName":"s1","config":{}}`, `field "allowedUserIds": required but missing`},
 		{"deleted without serverName", events.KindServerDeleted, `{"version":1}`, `field "serverName": required but missing`},
 		// wrong types
 		{"userId number", events.KindUserLogin, `{"userId":5}`, `field "userId": must be a string, got number`},
 		{"userId null", events.KindUserLogin, `{"userId":null}`, `field "userId": must be a string, got null`},
 		{"serverName array", events.KindServerDeleted, `{"serverName":["s1"]}`, `field "serverName": must be a string, got array`},
 		{"allowedUserIds string", events.KindServerAccess, `{"serverName":"s1","allowedUserIds":"u1","config":{}}`, `field "allowedUserIds": must be an array of strings, got string`},
-		{"allowedUserIds null", events.KindServerAccess, `{"serverName":"s1","allowedUserIds":null,"config":{}}`, `field "allowedUserIds": must be an array of strings, got null`},
 		{"allowedUserIds element number", events.KindServerUnshared, `{"serverName":"s1","allowedUserIds":[1],"config":{}}`, `field "allowedUserIds"[0]: must be a string, got number`},
 		{"allowedUserIds element null", events.KindServerAccess, `{"serverName":"s1","allowedUserIds":["a", null],"config":{}}`, `field "allowedUserIds"[1]: must be a string, got null`},
 		{"allowedUserIds element object", events.KindServerAccess, `{"serverName":"s1","allowedUserIds":["a",{}],"config":{}}`, `field "allowedUserIds"[1]: must be a string, got object`},
@@ -366,4 +363,35 @@ func TestValidateID(t *testing.T) {
 			assert.False(t, errors.Is(err, events.ErrPermanent), "ValidateID's errors are plain")
 		})
 	}
+}
+
+// CONTRACT section 2 [v2]: server.access and server.unshared without
+// allowedUserIds (or with null) derive the allowed users from MongoDB;
+// user.refresh and group.changed; tenantId on any event.
+func TestDecodeV2Events(t *testing.T) {
+	t.Parallel()
+	for _, k := range []events.Kind{events.KindServerAccess, events.KindServerUnshared} {
+		for _, payload := range []string{`{"serverName":"s1","config":{}}`, `{"serverName":"s1","config":{},"allowedUserIds":null}`} {
+			ev, err := testDecoder.Decode(testDecoder.Subjects.For(k), []byte(payload), "", 1)
+			require.NoError(t, err, payload)
+			assert.True(t, ev.DeriveAccess, payload)
+			assert.Nil(t, ev.AllowedUserIDs)
+		}
+		ev, err := testDecoder.Decode(testDecoder.Subjects.For(k), []byte(`{"serverName":"s1","config":{},"allowedUserIds":[]}`), "", 1)
+		require.NoError(t, err)
+		assert.False(t, ev.DeriveAccess, "an empty list means nobody, not derive")
+		assert.Equal(t, []string{}, ev.AllowedUserIDs)
+	}
+	ev, err := testDecoder.Decode("mcp.user.refresh", []byte(`{"userId":"u1","tenantId":"acme"}`), "", 1)
+	require.NoError(t, err)
+	assert.Equal(t, events.Event{Kind: events.KindUserRefresh, Subject: "mcp.user.refresh", UserID: "u1", TenantID: "acme", Version: 1, StreamSeq: 1}, ev)
+	ev, err = testDecoder.Decode("mcp.group.changed", []byte(`{"groupId":"g:1","addedMemberIds":["b","a"]}`), "", 1)
+	require.NoError(t, err)
+	assert.Equal(t, "g:1", ev.GroupID)
+	assert.Equal(t, []string{"a", "b"}, ev.AddedMemberIDs)
+	assert.Nil(t, ev.RemovedMemberIDs)
+	_, err = testDecoder.Decode("mcp.group.changed", []byte(`{"addedMemberIds":["a"]}`), "", 1)
+	require.ErrorContains(t, err, `field "groupId": required but missing`)
+	_, err = testDecoder.Decode("mcp.user.refresh", []byte(`{"userId":"u1","tenantId":"a\u0000b"}`), "", 1)
+	require.ErrorContains(t, err, `tenantId`)
 }

@@ -33,6 +33,17 @@ type Event struct {
 	// sent it (server.* kinds; optional, 0 when absent).
 	UpdatedAtMs int64
 
+	// TenantID is the payload's tenantId ("" = the default tenant).
+	TenantID string
+	// DeriveAccess says a server.access or server.unshared event carries no
+	// allowedUserIds: the allowed users come from MongoDB's ACL.
+	DeriveAccess bool
+	// GroupID is group.changed's group (_id hex or idOnTheSource).
+	GroupID string
+	// AddedMemberIDs and RemovedMemberIDs are group.changed's optional lists
+	// (user ids); both nil: the members are read from MongoDB.
+	AddedMemberIDs, RemovedMemberIDs []string
+
 	// Delivery facts, set by the consume loop.
 	StreamSeq uint64
 	Delivered uint64

@@ -40,7 +40,11 @@ var fuzzSeeds = []struct {
 	{events.KindServerDeleted, `{"serverName":"s1","version":-1}`, false},
 	{events.KindServerDeleted, `{"serverName":"s1","version":99999999999999999999}`, false},
 	{events.KindServerAccess, `{"serverName":"s1","allowedUserIds":["a",1],"config":{}}`, false},
-	{events.KindServerAccess, `{"serverName":"s1","allowedUserIds":null,"config":{}}`, false},
+	{events.KindServerAccess, `{"serverName":"s1","allowedUserIds":null,"config":{}}`, true}, // derive from MongoDB
+	{events.KindUserRefresh, `{"userId":"u1","tenantId":"t1"}`, true},
+	{events.KindGroupChanged, `{"groupId":"g1","addedMemberIds":["u2","u1"],"removedMemberIds":[]}`, true},
+	{events.KindGroupChanged, `{"groupId":"g1","addedMemberIds":"u1"}`, false},
+	{events.KindServerUpdated, `{"serverName":"s1","config":{},"dbId":"665f1c2e9b1e8a3d4c5b6a79","updatedAt":5}`, true},
 	{events.KindServerUpdated, `{"serverName":"s1","config":[]}`, false},
 	{events.KindServerUpdated, `{"serverName":"s1","config":{"a":`, false},
 	{events.KindServerCreated, `[]`, false},
@@ -97,17 +101,26 @@ func checkEvent(t *testing.T, subject string, ev events.Event) {
 	require.GreaterOrEqual(t, ev.Version, int64(0))
 
 	switch ev.Kind {
-	case events.KindUserLogin, events.KindUserInvalidate, events.KindServerCreated:
+	case events.KindUserLogin, events.KindUserInvalidate, events.KindUserRefresh, events.KindServerCreated:
 		require.NoError(t, events.ValidateID(ev.UserID), "userId %q", ev.UserID)
 	default:
 		require.Empty(t, ev.UserID)
 	}
-	if ev.Kind == events.KindUserLogin || ev.Kind == events.KindUserInvalidate {
+	if !ev.Kind.IsServer() {
 		require.Empty(t, ev.ServerName)
 	} else {
 		require.NoError(t, events.ValidateID(ev.ServerName), "serverName %q", ev.ServerName)
 	}
-	if ev.Kind == events.KindServerAccess || ev.Kind == events.KindServerUnshared {
+	if ev.Kind == events.KindGroupChanged {
+		require.NoError(t, events.ValidateID(ev.GroupID), "groupId %q", ev.GroupID)
+	} else {
+		require.Empty(t, ev.GroupID)
+		require.Nil(t, ev.AddedMemberIDs)
+		require.Nil(t, ev.RemovedMemberIDs)
+	}
+	if (ev.Kind == events.KindServerAccess || ev.Kind == events.KindServerUnshared) && ev.DeriveAccess {
+		require.Nil(t, ev.AllowedUserIDs, "derived access carries no list")
+	} else if ev.Kind == events.KindServerAccess || ev.Kind == events.KindServerUnshared {
 		require.NotNil(t, ev.AllowedUserIDs)
 		for _, id := range ev.AllowedUserIDs {
 			require.NoError(t, events.ValidateID(id), "allowedUserIds element %q", id)
@@ -147,6 +160,20 @@ func reencode(t *testing.T, ev events.Event, msgID string) (payload []byte, head
 	}
 	if ev.AllowedUserIDs != nil {
 		m["allowedUserIds"] = ev.AllowedUserIDs
+	}
+	for key, v := range map[string]string{"dbId": ev.DBID, "tenantId": ev.TenantID, "groupId": ev.GroupID} {
+		if v != "" {
+			m[key] = v
+		}
+	}
+	if ev.UpdatedAtMs > 0 {
+		m["updatedAt"] = ev.UpdatedAtMs
+	}
+	if ev.AddedMemberIDs != nil {
+		m["addedMemberIds"] = ev.AddedMemberIDs
+	}
+	if ev.RemovedMemberIDs != nil {
+		m["removedMemberIds"] = ev.RemovedMemberIDs
 	}
 	if ev.Config != nil {
 		m["config"] = ev.Config

@@ -22,7 +22,7 @@ func TestIntegrationProvisionIsIdempotent(t *testing.T) {
 	st, err := n.JS.Stream(ctx, c.Stream)
 	require.NoError(t, err)
 	sc := st.CachedInfo().Config
-	assert.Equal(t, []string{"mcp.user.>", "mcp.server.>"}, sc.Subjects)
+	assert.Equal(t, []string{"mcp.user.>", "mcp.server.>", "mcp.group.>"}, sc.Subjects)
 	assert.Equal(t, jetstream.LimitsPolicy, sc.Retention)
 	assert.Equal(t, jetstream.FileStorage, sc.Storage)
 	assert.Equal(t, 2*time.Minute, sc.Duplicates)

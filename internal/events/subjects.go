@@ -15,6 +15,8 @@ const (
 	KindServerShared   Kind = "server.shared"
 	KindServerUnshared Kind = "server.unshared"
 	KindServerDeleted  Kind = "server.deleted"
+	KindUserRefresh    Kind = "user.refresh"
+	KindGroupChanged   Kind = "group.changed"
 )
 
 // Kinds lists every kind the worker handles.
@@ -22,6 +24,7 @@ var Kinds = []Kind{
 	KindUserLogin, KindUserInvalidate,
 	KindServerCreated, KindServerUpdated, KindServerAccess,
 	KindServerShared, KindServerUnshared, KindServerDeleted,
+	KindUserRefresh, KindGroupChanged,
 }
 
 // Header names the worker reads or writes.
@@ -59,13 +62,13 @@ type Subjects struct {
 // For returns the subject of an event kind, e.g. "mcp.user.login".
 func (s Subjects) For(k Kind) string { return s.Prefix + "." + string(k) }
 
-// StreamSubjects are the subjects the main stream captures. The contract says
-// "<prefix>.>", but that would overlap the dead-letter stream's "<prefix>.dlq.>"
-// and JetStream refuses overlapping streams, so the stream captures the two
-// event families instead; every contract subject (and any unknown
-// "<prefix>.user.*" or "<prefix>.server.*" one, which is dead-lettered) falls in them.
+// StreamSubjects are the subjects the main stream captures: the event
+// families (CONTRACT section 2), never "<prefix>.>", which would overlap the
+// dead-letter stream's "<prefix>.dlq.>" (JetStream refuses overlapping
+// streams); every contract subject (and any unknown verb in a family, which
+// is dead-lettered) falls in them.
 func (s Subjects) StreamSubjects() []string {
-	return []string{s.Prefix + ".user.>", s.Prefix + ".server.>"}
+	return []string{s.Prefix + ".user.>", s.Prefix + ".server.>", s.Prefix + ".group.>"}
 }
 
 // DLQSubjects are the subjects of the dead-letter stream.

@@ -47,7 +47,7 @@ func (h *Login) Handle(ctx context.Context, ev events.Event) error {
 		return nil
 	}
 	err = h.locks.TryWithLock(ctx, h.reg.Keys().UserLock(user), func(ctx context.Context, f lockstatus.Fence) error {
-		return h.load(ctx, user, f.Token)
+		return loadUser(ctx, h.reg, h.source, user, f.Token, registry.ModeLogin)
 	})
 	if errors.Is(err, lockstatus.ErrLocked) {
 		return events.Busy(h.retryDelay, "login load of this user in progress elsewhere")
@@ -58,15 +58,17 @@ func (h *Login) Handle(ctx context.Context, ev events.Event) error {
 	return nil
 }
 
-// load runs under the user's lock: mark loading, read MongoDB, claim the
-// servers in the holder index and read their records, give servers their
-// value where the record has none (or an older one), commit the membership.
-func (h *Login) load(ctx context.Context, user, token string) error {
-	began, startedAt, err := h.reg.BeginLoad(ctx, user, token)
+// loadUser runs under the user's lock (token): mark loading, read MongoDB,
+// claim the servers in the holder index and read their records, give servers
+// their value where the record has none (or an older one), commit the
+// membership (a login: into a user not loaded; a refresh: swapped for the
+// loaded user's current one in one step), release the claims left out.
+func loadUser(ctx context.Context, reg *registry.Registry, source ServerSource, user, token string, mode registry.LoadMode) error {
+	began, startedAt, err := reg.BeginLoad(ctx, user, token, mode)
 	if err != nil || !began {
-		return err // !began: another worker finished the load meanwhile
+		return err // !began: nothing to do (loaded meanwhile, or no longer loaded)
 	}
-	servers, err := h.source.AccessibleServers(ctx, user)
+	servers, err := source.AccessibleServers(ctx, user)
 	if err != nil {
 		return err
 	}
@@ -75,18 +77,18 @@ func (h *Login) load(ctx context.Context, user, token string) error {
 	for i, s := range servers {
 		names[i] = s.Name
 	}
-	states, err := h.reg.ClaimServers(ctx, user, names, accessSince(startedAt))
+	states, err := reg.ClaimServers(ctx, user, names, accessSince(startedAt))
 	if err != nil {
 		return err
 	}
 	entries, adoptions := snapshot(servers, states, startedAt)
-	if err := h.reg.AdoptValues(ctx, adoptions); err != nil {
+	if err := reg.AdoptValues(ctx, adoptions); err != nil {
 		return err
 	}
-	if _, err = h.reg.CommitLoad(ctx, user, token, entries); err != nil {
+	if _, err = reg.CommitLoad(ctx, user, token, entries); err != nil {
 		return err
 	}
-	return h.reg.ReleaseClaims(ctx, user, leftOut(names, entries))
+	return reg.ReleaseClaims(ctx, user, leftOut(names, entries))
 }
 
 // leftOut returns the names no entry holds (entries keep the names' order).

@@ -33,6 +33,7 @@ func Map(p Params) map[events.Kind]events.Handler {
 	m := map[events.Kind]events.Handler{
 		events.KindUserLogin:      NewLogin(p.Registry, p.Locks, p.Source, p.Config.LoginRetryDelay),
 		events.KindUserInvalidate: NewInvalidate(p.Registry),
+		events.KindUserRefresh:    NewRefresh(p.Registry, p.Locks, p.Source, p.Config.LoginRetryDelay),
 	}
 	for kind, h := range serverFlows(p.Registry, p.Locks, p.IDs) {
 		m[kind] = h

@@ -42,7 +42,7 @@ func holdLock(t *testing.T, c redis.UniversalClient, key, token string) {
 func beginLoad(t *testing.T, reg *registry.Registry, c redis.UniversalClient, user, token string) {
 	t.Helper()
 	holdLock(t, c, reg.Keys().UserLock(user), token)
-	began, _, err := reg.BeginLoad(t.Context(), user, token)
+	began, _, err := reg.BeginLoad(t.Context(), user, token, registry.ModeLogin)
 	require.NoError(t, err)
 	require.True(t, began)
 }

@@ -7,14 +7,27 @@ import (
 	"time"
 )
 
+// LoadMode says what a load expects of the user's state.
+type LoadMode string
+
+// The load modes of begin_load.lua.
+const (
+	// ModeLogin loads a user who is not loaded.
+	ModeLogin LoadMode = "login"
+	// ModeRefresh re-derives a loaded user; readers keep the old snapshot
+	// until the commit swaps the new one in (never "not loaded" between).
+	ModeRefresh LoadMode = "refresh"
+)
+
 // BeginLoad marks user as loading under the lock token (fenced). It returns
-// began false when the user is already loaded: nothing was written and there
-// is nothing to load. Otherwise startedAtMs is Redis's clock at that moment.
-func (r *Registry) BeginLoad(ctx context.Context, user, token string) (began bool, startedAtMs int64, err error) {
+// began false when there is nothing to load (login: the user is loaded;
+// refresh: the user is not): nothing was written. Otherwise startedAtMs is
+// Redis's clock at that moment.
+func (r *Registry) BeginLoad(ctx context.Context, user, token string, mode LoadMode) (began bool, startedAtMs int64, err error) {
 	k := r.keys
 	res, err := beginLoadScript.Run(ctx, r.rdb,
 		[]string{k.UserMembers(user), k.UserPending(user), k.UserLock(user)},
-		token, r.cfg.PendingTTL.Milliseconds()).Int64Slice()
+		token, r.cfg.PendingTTL.Milliseconds(), string(mode)).Int64Slice()
 	if err != nil {
 		return false, 0, fmt.Errorf("begin load of %s: %w", user, err)
 	}
@@ -37,6 +50,9 @@ type Entry struct {
 	// Rev is the server record's revision the load read (0: no record). A
 	// change recorded during the load replaces the entry only if newer.
 	Rev int64
+	// ConsumeOnly says the user reaches the server only through an agent
+	// (LibreChat's consumeOnly); readers show it in the user's value.
+	ConsumeOnly bool
 }
 
 // CommitLoad replaces user's membership with entries, applies the changes
@@ -45,10 +61,14 @@ type Entry struct {
 // ErrFenced or ErrSuperseded.
 func (r *Registry) CommitLoad(ctx context.Context, user, token string, entries []Entry) (int, error) {
 	k := r.keys
-	args := make([]any, 0, 4+2*len(entries))
+	args := make([]any, 0, 4+3*len(entries))
 	args = append(args, token, r.cfg.CacheTTL.Milliseconds(), strconv.FormatInt(time.Now().UnixMilli(), 10), user)
 	for _, e := range entries {
-		args = append(args, e.Name, e.Rev)
+		consume := ""
+		if e.ConsumeOnly {
+			consume = "c"
+		}
+		args = append(args, e.Name, e.Rev, consume)
 	}
 	n, err := commitLoadScript.Run(ctx, r.rdb,
 		[]string{k.UserMembers(user), k.UserPending(user), k.UserLock(user), k.UserFeed(user)}, args...).Int()

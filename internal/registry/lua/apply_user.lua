@@ -2,7 +2,9 @@
 -- of membership only, the server's value lives in its record. A loaded user's
 -- members hash changes at once (its TTL is the key's own, untouched); a user
 -- whose load is in progress gets the change recorded in the pending hash; a
--- user who is neither is left alone (the next login reads MongoDB).
+-- user who is neither is left alone (the next login reads MongoDB). A loaded
+-- user whose refresh is in progress gets both: the change now, and recorded
+-- for the refresh's commit, which swaps in a new snapshot.
 -- A change older than the last one applied to this user's entry is refused:
 -- that fences a server flow whose lock expired while it was writing. A removal
 -- leaves a tombstone ('-' then the revision) for that reason.
@@ -32,10 +34,22 @@ local function notify(change)
     '","servers":[' .. cjson.encode(name) .. '],"rev":' .. ARGV[3] .. '}')
 end
 local cur = redis.call('HMGET', KEYS[1], '\0loaded', name)
+-- A refresh of a loaded user (pending hash present) swaps in a new snapshot at
+-- its commit: record the change there too, or the swap would lose it.
+local function record()
+  local old = redis.call('HGET', KEYS[2], name)
+  if old and tonumber(string.match(old, '^(%d+)')) >= rev then
+    return
+  end
+  redis.call('HSET', KEYS[2], name, ARGV[3] .. ' ' .. op)
+end
 if cur[1] then
+  if redis.call('EXISTS', KEYS[2]) == 1 then
+    record()
+  end
   local held = false
   if cur[2] then
-    local old = tonumber(cur[2])
+    local old = tonumber(string.match(cur[2], '^-?%d+'))
     held = old >= 0
     if rev < math.abs(old) then
       return 4
@@ -56,11 +70,7 @@ if cur[1] then
   return 3
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then
-  local old = redis.call('HGET', KEYS[2], name)
-  if old and tonumber(string.match(old, '^(%d+)')) >= rev then
-    return 2
-  end
-  redis.call('HSET', KEYS[2], name, ARGV[3] .. ' ' .. op)
+  record()
   return 2
 end
 return 0

@@ -8,16 +8,18 @@
 -- KEYS[3]  user lock               ({u:<user>}:lock)
 -- ARGV[1]  lock token of the caller
 -- ARGV[2]  pending hash TTL in ms (outlives the load; a crashed load's marker expires)
+-- ARGV[3]  'login' (load a user who is not loaded) or 'refresh' (re-derive a
+--          loaded user; the old snapshot stays readable until the commit swaps it)
 --
 -- Returns  {1, now}  load begun (any older pending hash replaced); now is
 --                   the server's clock in Unix ms, to compare with the
 --                   accessChangedAt and cfgChangedAt of server records
---          {0, 0}   already loaded: nothing written
+--          {0, 0}   login: already loaded; refresh: not loaded; nothing written
 --          {-1, 0}  the lock does not hold ARGV[1]: nothing written
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then
   return {-1, 0}
 end
-if redis.call('EXISTS', KEYS[1]) == 1 then
+if (redis.call('EXISTS', KEYS[1]) == 1) == (ARGV[3] ~= 'refresh') then
   return {0, 0}
 end
 redis.call('DEL', KEYS[2])

@@ -12,7 +12,9 @@
 -- ARGV[2]  TTL in ms
 -- ARGV[3]  load time, Unix ms (the loaded mark's value)
 -- ARGV[4]  user id (for the notice)
--- ARGV[5..] pairs: server name, record revision the snapshot read (0: none)
+-- ARGV[5..] triples: server name, record revision the snapshot read (0: none),
+--          'c' when the user reaches the server only through an agent
+--          (consumeOnly) or ''
 --
 -- Notice   {"userId":…,"change":"reloaded","servers":[held names, sorted],"rev":load time}
 --
@@ -30,9 +32,12 @@ if redis.call('HGET', KEYS[2], '\0token') ~= token then
   return -2
 end
 
-local revs = {}
-for i = 5, #ARGV, 2 do
+local revs, consume = {}, {}
+for i = 5, #ARGV, 3 do
   revs[ARGV[i]] = tonumber(ARGV[i + 1])
+  if ARGV[i + 2] == 'c' then
+    consume[ARGV[i]] = true
+  end
 end
 local pending = redis.call('HGETALL', KEYS[2])
 for i = 1, #pending, 2 do
@@ -42,6 +47,7 @@ for i = 1, #pending, 2 do
     rev = tonumber(rev)
     local snap = revs[name]
     if rev > math.abs(snap or 0) then
+      consume[name] = nil -- a grant is direct; a revoke removes it
       if op == 'set' then
         revs[name] = rev
       else
@@ -55,7 +61,11 @@ redis.call('DEL', KEYS[1], KEYS[2])
 local n, batch = 0, {'\0loaded', ARGV[3]}
 for name, rev in pairs(revs) do
   batch[#batch + 1] = name
-  batch[#batch + 1] = rev
+  if consume[name] then
+    batch[#batch + 1] = rev .. 'c'
+  else
+    batch[#batch + 1] = rev
+  end
   if rev >= 0 then
     n = n + 1
   end

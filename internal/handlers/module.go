@@ -24,8 +24,9 @@ type Params struct {
 	Registry *registry.Registry
 	Locks    *lockstatus.Locker
 	Source   ServerSource
-	IDs      ServerIDs `optional:"true"`
-	Config   Config    `optional:"true"`
+	IDs      ServerIDs    `optional:"true"`
+	Access   AccessSource `optional:"true"`
+	Config   Config       `optional:"true"`
 }
 
 // Map returns the handler of every event kind the worker handles.
@@ -35,7 +36,8 @@ func Map(p Params) map[events.Kind]events.Handler {
 		events.KindUserInvalidate: NewInvalidate(p.Registry),
 		events.KindUserRefresh:    NewRefresh(p.Registry, p.Locks, p.Source, p.Config.LoginRetryDelay),
 	}
-	for kind, h := range serverFlows(p.Registry, p.Locks, p.IDs) {
+	m[events.KindGroupChanged] = NewGroupChanged(p.Registry, p.Locks, p.Source, p.Access, p.Config.LoginRetryDelay)
+	for kind, h := range serverFlows(p.Registry, p.Locks, p.IDs, p.Access) {
 		m[kind] = h
 	}
 	return m

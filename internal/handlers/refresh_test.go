@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mcp-registry/worker/internal/devstack"
 	"github.com/mcp-registry/worker/internal/events"
 )
 
@@ -73,4 +74,38 @@ func TestIntegrationRefreshDropsWhatMongoNoLongerGrants(t *testing.T) {
 	require.NoError(t, e.handle(events.KindUserRefresh, events.Event{UserID: u}))
 	assert.Empty(t, e.privateNames(u))
 	assert.True(t, e.view(u).Loaded)
+}
+
+// group.changed with member lists refreshes exactly the listed loaded users.
+func TestIntegrationGroupChangedRefreshesListedMembers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	in, out, bystander := e.user("", "USER", ""), e.user("", "USER", ""), e.user("", "USER", "")
+	for _, u := range []string{in, out, bystander} {
+		require.NoError(t, e.login(u))
+	}
+	g, err := e.lc.AddGroup(e.ctx, "team", in, bystander) // bystander's entry lands, but no event names them
+	require.NoError(t, err)
+	require.NoError(t, e.lc.GrantGroup(e.ctx, e.server("team-tool", map[string]any{"url": "https://t"}, time.UnixMilli(1)), g, devstack.PermView))
+	calls := e.source.calls.Load()
+	require.NoError(t, e.handle(events.KindGroupChanged, events.Event{GroupID: g.Hex(), AddedMemberIDs: []string{in}, RemovedMemberIDs: []string{out}}))
+	assert.Equal(t, []string{"team-tool"}, e.privateNames(in))
+	assert.Empty(t, e.privateNames(out))
+	assert.Empty(t, e.privateNames(bystander), "not named by the event: not refreshed")
+	assert.Equal(t, calls+2, e.source.calls.Load(), "one MongoDB read per listed user")
+}
+
+// Without allowedUserIds and without a MongoDB to derive them, an access
+// event is refused (dead-lettered), never applied as "nobody".
+func TestIntegrationDerivedAccessWithoutSourceIsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	w := e.newWorldWith("w", noServers{})
+	w.login("bob")
+	w.must(access("s", cfg("https://s"), 1, "bob"))
+	ev := access("s", cfg("https://s"), 2)
+	ev.AllowedUserIDs, ev.DeriveAccess = nil, true
+	err := w.apply(ev)
+	require.ErrorIs(t, err, events.ErrPermanent)
+	assert.NotNil(t, w.private("bob", "s"), "nothing revoked")
 }

@@ -25,28 +25,31 @@ const markTimeout = 5 * time.Second
 // after a crash finds the fan-out unfinished and completes it; a duplicate or
 // stale event is skipped.
 type ServerFlow struct {
-	kind  events.Kind
-	reg   *registry.Registry
-	locks *lockstatus.Locker
-	ids   ServerIDs
+	kind   events.Kind
+	reg    *registry.Registry
+	locks  *lockstatus.Locker
+	ids    ServerIDs
+	access AccessSource
 }
 
 var _ events.Handler = (*ServerFlow)(nil)
 
 // NewServerFlow returns the flow of kind, one of the server.* kinds. ids
-// resolves a server's MongoDB id when an event carries none (nil: never).
-func NewServerFlow(kind events.Kind, reg *registry.Registry, locks *lockstatus.Locker, ids ServerIDs) *ServerFlow {
-	return &ServerFlow{kind: kind, reg: reg, locks: locks, ids: ids}
+// resolves a server's MongoDB id when an event carries none (nil: never);
+// access derives the allowed users of an access event without a list (nil:
+// such events are refused).
+func NewServerFlow(kind events.Kind, reg *registry.Registry, locks *lockstatus.Locker, ids ServerIDs, access AccessSource) *ServerFlow {
+	return &ServerFlow{kind: kind, reg: reg, locks: locks, ids: ids, access: access}
 }
 
 // serverFlows returns the handlers of the server.* kinds.
-func serverFlows(reg *registry.Registry, locks *lockstatus.Locker, ids ServerIDs) map[events.Kind]events.Handler {
+func serverFlows(reg *registry.Registry, locks *lockstatus.Locker, ids ServerIDs, access AccessSource) map[events.Kind]events.Handler {
 	m := map[events.Kind]events.Handler{}
 	for _, k := range []events.Kind{
 		events.KindServerCreated, events.KindServerUpdated, events.KindServerAccess,
 		events.KindServerShared, events.KindServerUnshared, events.KindServerDeleted,
 	} {
-		m[k] = NewServerFlow(k, reg, locks, ids)
+		m[k] = NewServerFlow(k, reg, locks, ids, access)
 	}
 	return m
 }
@@ -57,7 +60,15 @@ func (h *ServerFlow) Handle(ctx context.Context, ev events.Event) error {
 	if err != nil {
 		return events.Permanent(err)
 	}
+	if ev.DeriveAccess && h.access == nil {
+		return events.Permanentf("%s %q carries no allowedUserIds and no MongoDB is configured to derive them", h.kind, ev.ServerName)
+	}
 	err = h.locks.WithLock(ctx, h.reg.Keys().ServerLock(ev.ServerName), func(ctx context.Context, f lockstatus.Fence) error {
+		if ev.DeriveAccess {
+			if change, err = h.derive(ctx, f.Token, ev, change); err != nil {
+				return err
+			}
+		}
 		res, err := h.reg.ApplyChange(ctx, f.Token, change)
 		if err != nil {
 			return err
@@ -94,6 +105,33 @@ func (h *ServerFlow) Handle(ctx context.Context, ev events.Event) error {
 		return fmt.Errorf("%s %q: %w", h.kind, ev.ServerName, err)
 	}
 	return err
+}
+
+// derive builds the allowed set of an access event without a list from
+// MongoDB's ACL, staging it in chunks (bounded memory whatever the share's
+// size), and returns the change to apply. A public principal makes the
+// server shared with everyone: the change becomes a promote.
+func (h *ServerFlow) derive(ctx context.Context, token string, ev events.Event, c registry.Change) (registry.Change, error) {
+	first := true
+	public, err := h.access.AllowedUsers(ctx, ev.TenantID, ev.ServerName, func(users []string) error {
+		err := h.reg.StageAllowed(ctx, ev.ServerName, token, users, first)
+		first = false
+		return err
+	})
+	if err != nil {
+		return c, fmt.Errorf("derive allowed users: %w", err)
+	}
+	if public {
+		c.Scope, c.SetsAccess, c.Allowed = registry.ScopePublic, false, nil
+		return c, nil
+	}
+	if first { // no chunk: nobody
+		if err := h.reg.StageAllowed(ctx, ev.ServerName, token, nil, true); err != nil {
+			return c, err
+		}
+	}
+	c.SetsAccess, c.Allowed, c.Staged = true, nil, true
+	return c, nil
 }
 
 // writeValue writes the server's value from the record when its config or

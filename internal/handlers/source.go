@@ -22,3 +22,14 @@ var (
 	_ ServerSource = (*serverdb.Store)(nil)
 	_ ServerIDs    = (*serverdb.Store)(nil)
 )
+
+// AccessSource reads from MongoDB's ACL what events do not carry: the users
+// a server is shared with (server.access / server.unshared without
+// allowedUserIds), a group's members and the servers a group reaches
+// (group.changed). Streams call fn with chunks of user ids; duplicates across
+// chunks are allowed.
+type AccessSource interface {
+	AllowedUsers(ctx context.Context, tenant, serverName string, fn func(userIDs []string) error) (public bool, err error)
+	GroupMembers(ctx context.Context, tenant, groupID string, fn func(userIDs []string) error) error
+	GroupServers(ctx context.Context, tenant, groupID string) ([]string, error)
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Aspects is a mask of the parts of a server record a change touched.
@@ -30,6 +32,9 @@ type Change struct {
 	// SetsAccess says Allowed is the new complete allowed set (empty: nobody).
 	SetsAccess bool
 	Allowed    []string
+	// Staged says the new complete allowed set is the one the caller staged
+	// with StageAllowed under the same lock token (Allowed is ignored).
+	Staged bool
 	// UpdatedAtMs is the config's change time the event carries (0: none,
 	// then the time the change is applied).
 	UpdatedAtMs int64
@@ -60,8 +65,11 @@ type ApplyResult struct {
 // One round trip.
 func (r *Registry) ApplyChange(ctx context.Context, token string, c Change) (ApplyResult, error) {
 	k := r.keys
-	access, updated := "0", ""
-	if c.SetsAccess {
+	access, updated, scratch := "0", "", k.ServerAllowedNext(c.Server)
+	switch {
+	case c.Staged:
+		access, scratch = "2", k.ServerAllowedStaged(c.Server, token)
+	case c.SetsAccess:
 		access = "1"
 	}
 	if c.UpdatedAtMs > 0 {
@@ -75,7 +83,7 @@ func (r *Registry) ApplyChange(ctx context.Context, token string, c Change) (App
 	res, err := applyRecordScript.Run(ctx, r.rdb,
 		[]string{
 			k.ServerRecord(c.Server), k.ServerAllowed(c.Server), k.ServerLock(c.Server),
-			k.ServerAllowedNext(c.Server), k.ServerRevoke(c.Server), k.ServerValue(c.Server), k.ServerFeed(c.Server),
+			scratch, k.ServerRevoke(c.Server), k.ServerValue(c.Server), k.ServerFeed(c.Server),
 		}, args...).Slice()
 	if err != nil {
 		return ApplyResult{}, fmt.Errorf("apply change to %s: %w", c.Server, err)
@@ -93,6 +101,27 @@ func (r *Registry) ApplyChange(ctx context.Context, token string, c Change) (App
 		Pending: Aspects(mask), Unfinished: Aspects(before), Diffed: diffed == 1,
 		Added: stringList(res[4]), Record: recordFromMap(c.Server, pairs(res[1])),
 	}, nil
+}
+
+// StageAllowed adds users to the allowed set a flow holding the server lock
+// with token is building (first: start it empty), for ApplyChange with
+// Staged; it expires after the pending TTL if the flow dies. One round trip.
+func (r *Registry) StageAllowed(ctx context.Context, server, token string, users []string, first bool) error {
+	key := r.keys.ServerAllowedStaged(server, token)
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if first {
+			p.Del(ctx, key)
+		}
+		if len(users) > 0 {
+			p.SAdd(ctx, key, toAny(users)...)
+		}
+		p.PExpire(ctx, key, r.cfg.PendingTTL)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("stage allowed set of %s: %w", server, err)
+	}
+	return nil
 }
 
 // PutValue writes the server's value built from rec (and notes dbID in the

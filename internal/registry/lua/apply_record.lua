@@ -10,7 +10,8 @@
 -- KEYS[1]  record hash             ({s:<server>}:rec)
 -- KEYS[2]  allowed set             ({s:<server>}:allowed)
 -- KEYS[3]  server lock             ({s:<server>}:lock)
--- KEYS[4]  scratch set             ({s:<server>}:allowed:next)
+-- KEYS[4]  scratch set             ({s:<server>}:allowed:next), or the staged
+--          set ({s:<server>}:allowed:staged:<token>) when ARGV[5] is '2'
 -- KEYS[5]  revoke set              ({s:<server>}:revoke)
 -- KEYS[6]  value                   ({s:<server>}:val)
 -- KEYS[7]  server feed channel     ({s:<server>}:feed)
@@ -18,7 +19,8 @@
 -- ARGV[2]  event version, 20 digits zero-padded
 -- ARGV[3]  config JSON, or '' when the event carries none
 -- ARGV[4]  scope: private | public | deleted, or '' when the event sets none
--- ARGV[5]  '1' when the event sets the allowed set, else '0'
+-- ARGV[5]  '1' when the event sets the allowed set (ids in ARGV[9..]), '2' when it
+--          sets it to the staged set KEYS[4] (built by the caller), else '0'
 -- ARGV[6]  the config's updatedAt (Unix ms) from the event, or '' (then now)
 -- ARGV[7]  the server's MongoDB id from the event, or ''
 -- ARGV[8]  server name (for the notice)
@@ -76,11 +78,13 @@ if ARGV[3] ~= '' and v > version('cfgVersion') then
     mask = mask + 1
   end
 end
-if ARGV[5] == '1' and v > version('accessVersion') then
+if ARGV[5] ~= '0' and v > version('accessVersion') then
   local known = redis.call('HEXISTS', KEYS[1], 'accessVersion') == 1
-  redis.call('DEL', KEYS[4])
-  for i = 9, #ARGV, 1000 do
-    redis.call('SADD', KEYS[4], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+  if ARGV[5] == '1' then
+    redis.call('DEL', KEYS[4])
+    for i = 9, #ARGV, 1000 do
+      redis.call('SADD', KEYS[4], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+    end
   end
   local gone = redis.call('SDIFF', KEYS[2], KEYS[4])
   for i = 1, #gone, 1000 do
@@ -91,7 +95,7 @@ if ARGV[5] == '1' and v > version('accessVersion') then
     diffed = 1
     added = redis.call('SDIFF', KEYS[4], KEYS[2])
   end
-  if #ARGV >= 9 then
+  if redis.call('EXISTS', KEYS[4]) == 1 then
     redis.call('RENAME', KEYS[4], KEYS[2])
   else
     redis.call('DEL', KEYS[2])

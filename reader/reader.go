@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -106,9 +107,11 @@ func (r *Reader) Effective(ctx context.Context, userID string) (View, error) {
 	for name := range tierOf {
 		names = append(names, name)
 	}
+	consumeOnly := map[string]bool{}
 	for name, rev := range members.Val() {
 		if _, shared := tierOf[name]; !shared && IsMember(name, rev) {
 			names = append(names, name)
+			consumeOnly[name] = IsConsumeOnly(rev)
 		}
 	}
 	values, err := r.values(ctx, names)
@@ -119,6 +122,9 @@ func (r *Reader) Effective(ctx context.Context, userID string) (View, error) {
 		if t, shared := tierOf[name]; shared {
 			v.Effective[name] = Entry{Tier: t, Config: val}
 			continue
+		}
+		if consumeOnly[name] {
+			val = withConsumeOnly(val)
 		}
 		v.Private[name] = val
 		v.Effective[name] = Entry{Tier: TierPrivate, Config: val}
@@ -174,6 +180,9 @@ func (r *Reader) Lookup(ctx context.Context, userID, name string) (Entry, bool, 
 		}
 	}
 	if IsMember(name, member.Val()) {
+		if IsConsumeOnly(member.Val()) {
+			config = withConsumeOnly(config)
+		}
 		return Entry{Tier: TierPrivate, Config: config}, true, nil
 	}
 	return Entry{}, false, nil
@@ -222,4 +231,22 @@ func (r *Reader) values(ctx context.Context, names []string) (map[string]json.Ra
 // user holds: not the loaded mark, not a tombstone ('-' value).
 func IsMember(field, value string) bool {
 	return field != layout.LoadedField && value != "" && value[0] != '-'
+}
+
+// IsConsumeOnly reports whether a membership value marks a server the user
+// reaches only through an agent (a trailing 'c': LibreChat's consumeOnly).
+func IsConsumeOnly(value string) bool { return strings.HasSuffix(value, "c") }
+
+// withConsumeOnly returns value with "consumeOnly": true (keys sorted).
+func withConsumeOnly(value json.RawMessage) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(value, &m) != nil || m == nil {
+		return value
+	}
+	m["consumeOnly"] = json.RawMessage("true")
+	out, err := json.Marshal(m)
+	if err != nil {
+		return value
+	}
+	return out
 }

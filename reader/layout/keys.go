@@ -80,6 +80,13 @@ func (k Keys) ServerRevoke(name string) string { return k.server(name, "revoke")
 // ServerAllowedNext is the scratch set apply_record builds a new allowed set in.
 func (k Keys) ServerAllowedNext(name string) string { return k.server(name, "allowed:next") }
 
+// ServerAllowedStaged is where a flow holding the server lock with token
+// builds a new allowed set in chunks (access derived from MongoDB) before
+// apply_record swaps it in.
+func (k Keys) ServerAllowedStaged(name, token string) string {
+	return k.server(name, "allowed:staged:"+EscapeID(token))
+}
+
 // ServerHolders is bucket b (0 <= b < HolderBuckets) of the login-holder
 // index: users whose login snapshot may hold the server.
 func (k Keys) ServerHolders(name string, b int) string {

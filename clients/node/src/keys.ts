@@ -72,3 +72,11 @@ export class Keys {
 export function isMember(field: string, value: string | null | undefined): boolean {
   return field !== LOADED_FIELD && typeof value === "string" && value !== "" && value[0] !== "-";
 }
+
+/**
+ * Whether a membership value marks a server the user reaches only through an
+ * agent (a trailing 'c'): readers add `consumeOnly: true` to its value.
+ */
+export function isConsumeOnly(value: string | null | undefined): boolean {
+  return typeof value === "string" && value.endsWith("c");
+}

@@ -2,7 +2,7 @@
 import { type Commands, type DedicatedSubscriber, type RegistryClient, type ShardedSubscriber, MAP_REPLIES, isCluster } from "./client.js";
 import { Decrypter } from "./decrypt.js";
 import { type JsonValue, parseValue, setOwn } from "./json.js";
-import { Keys, SHARED_TIERS, type SharedTier, type Tier, isMember } from "./keys.js";
+import { Keys, SHARED_TIERS, type SharedTier, type Tier, isConsumeOnly, isMember } from "./keys.js";
 import { type WatchOptions, Watcher } from "./watch.js";
 
 export interface ReaderOptions {
@@ -66,13 +66,18 @@ export class RegistryReader {
       for (const name of tiers[i]?.keys() ?? []) tierOf.set(name, SHARED_TIERS[i] as SharedTier);
     }
     const names = [...tierOf.keys()];
+    const consumeOnly = new Set<string>();
     for (const [name, rev] of members) {
-      if (!tierOf.has(name) && isMember(name, rev)) names.push(name);
+      if (!tierOf.has(name) && isMember(name, rev)) {
+        names.push(name);
+        if (isConsumeOnly(rev)) consumeOnly.add(name);
+      }
     }
     const values = await this.values(names);
     const view: View = { userId, loaded: pttl > 0, expiresInMs: pttl > 0 ? pttl : 0, private: {}, effective: {} };
-    for (const [name, config] of values) {
+    for (const [name, value] of values) {
       const tier = tierOf.get(name);
+      const config = consumeOnly.has(name) ? withConsumeOnly(value) : value;
       if (tier === undefined) setOwn(view.private, name, config);
       setOwn(view.effective, name, { tier: tier ?? "private", config });
     }
@@ -104,7 +109,9 @@ export class RegistryReader {
     const config = this.value(raw);
     if (Boolean(inApp)) return { tier: "app", config };
     if (Boolean(inUser)) return { tier: "user", config };
-    if (isMember(name, member)) return { tier: "private", config };
+    if (isMember(name, member)) {
+      return { tier: "private", config: isConsumeOnly(member) ? withConsumeOnly(config) : config };
+    }
     return null;
   }
 
@@ -175,4 +182,10 @@ export class RegistryReader {
 /** A reader on opts.client; throws when credsKey is set but not 64 hex characters. */
 export function createReader(opts: ReaderOptions): RegistryReader {
   return new RegistryReader(opts);
+}
+
+/** value with `consumeOnly: true`, as LibreChat marks agent-only servers. */
+function withConsumeOnly(value: JsonValue): JsonValue {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  return { ...value, consumeOnly: true };
 }

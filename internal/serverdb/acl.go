@@ -11,7 +11,7 @@ import (
 // grantedServerIDs is query 3: the distinct resourceIds of the VIEW entries
 // of p's principals.
 //
-//	aclentries.find({resourceType: "mcpServer", permBits: {$bitsAllSet: 1},
+//	aclentries.find({resourceType: "mcpServer", permBits: {$in: [1, 3, ..., 15]},
 //	  $or: [{principalType: "user", principalId: <oid>},          // known user
 //	        {principalType: "group", principalId: {$in: <groups>}}, // any groups
 //	        {principalType: "role", principalId: <role>},         // role set
@@ -40,7 +40,7 @@ func (s *Store) grantedServerIDs(ctx context.Context, p principals) ([]bson.RawV
 	or = append(or, bson.D{{Key: fieldPrincipalType, Value: principalPublic}})
 	filter := bson.D{
 		{Key: fieldResourceType, Value: resourceMCPServer},
-		{Key: fieldPermBits, Value: bson.D{{Key: "$bitsAllSet", Value: permView}}},
+		{Key: fieldPermBits, Value: bson.D{{Key: "$in", Value: viewPermBits}}},
 		{Key: "$or", Value: or},
 	}
 	opts := options.Find().

@@ -18,7 +18,7 @@
 //     Skipped when userId is not an ObjectId hex.
 //  2. groups.find({memberIds: {$in: [<userId>, <oid hex>, <idOnTheSource>]}}, {_id: 1})
 //     Always run: a group may list the raw userId even for an unknown user.
-//  3. aclentries.find({resourceType: "mcpServer", permBits: {$bitsAllSet: 1},
+//  3. aclentries.find({resourceType: "mcpServer", permBits: {$in: [1, 3, 5, 7, 9, 11, 13, 15]},
 //     $or: [{principalType: "user", principalId: <oid>},
 //     {principalType: "group", principalId: {$in: <group ids>}},
 //     {principalType: "role", principalId: <role>},
@@ -67,8 +67,10 @@
 //     only values keep their $-wrapped form ({"$date": ...}, {"$oid": ...}).
 //     A missing, null or non-object config is {}.
 //   - updatedAt is read as a BSON date, or a number of milliseconds; else 0.
-//   - An ACL entry with permBits as int32, int64 or double counts; a string
-//     never matches $bitsAllSet.
+//   - VIEW is tested with $in over LibreChat's values 1..15 that have bit 1,
+//     not $bitsAllSet, which Cosmos DB and DocumentDB lack. An ACL entry with
+//     permBits as int32, int64 or double counts; a string, or a value above
+//     15, never matches.
 //
 // # Timeouts
 //

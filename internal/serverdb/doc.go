@@ -26,7 +26,7 @@
 //     The user branch only for a known user, the group branch only when
 //     query 2 found groups, the role branch only when the user has a role.
 //  4. mcpservers.find({_id: {$in: <distinct resourceIds>}},
-//     {serverName: 1, mcp_id: 1, config: 1, updatedAt: 1})
+//     {serverName: 1, mcp_id: 1, config: 1, options: 1, title: 1, updatedAt: 1})
 //     Skipped when query 3 found nothing.
 //
 // Round trips per login (asserted with a command monitor in the tests):
@@ -65,7 +65,10 @@
 //   - config is rendered as relaxed extended JSON in stored field order:
 //     plain JSON for strings, numbers, bools, null, arrays and objects; BSON-
 //     only values keep their $-wrapped form ({"$date": ...}, {"$oid": ...}).
-//     A missing, null or non-object config is {}.
+//     A missing, null or non-object config is {}, except that a legacy
+//     document without config (missing or null) whose options is an object
+//     uses options as its config, with the document's top-level string title
+//     added at the end unless options has a title.
 //   - updatedAt is read as a BSON date, or a number of milliseconds; else 0.
 //   - VIEW is tested with $in over LibreChat's values 1..15 that have bit 1,
 //     not $bitsAllSet, which Cosmos DB and DocumentDB lack. An ACL entry with

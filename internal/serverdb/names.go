@@ -22,6 +22,8 @@ const (
 	fieldServerName    = "serverName"
 	fieldMCPID         = "mcp_id"
 	fieldConfig        = "config"
+	fieldOptions       = "options" // legacy documents' config
+	fieldTitle         = "title"
 	fieldUpdatedAt     = "updatedAt"
 
 	principalUser   = "user"

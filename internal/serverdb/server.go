@@ -30,6 +30,8 @@ type serverDoc struct {
 	ServerName bson.RawValue `bson:"serverName"`
 	MCPID      bson.RawValue `bson:"mcp_id"`
 	Config     bson.RawValue `bson:"config"`
+	Options    bson.RawValue `bson:"options"` // legacy config, with Title
+	Title      bson.RawValue `bson:"title"`
 	UpdatedAt  bson.RawValue `bson:"updatedAt"`
 }
 
@@ -45,11 +47,46 @@ func (d serverDoc) toServer() (srv Server, ok bool, err error) {
 	if !ok || name == "" {
 		return Server{}, false, nil
 	}
-	cfg, err := configJSON(d.Config)
+	cfg, err := configJSON(d.configDoc())
 	if err != nil {
 		return Server{}, false, fmt.Errorf("config of server %q: %w", name, err)
 	}
 	return Server{Name: name, DBID: idString(d.ID), Config: cfg, UpdatedAtMs: unixMillis(d.UpdatedAt)}, true, nil
+}
+
+// configDoc is the document to render as the config: config, or, for a
+// legacy document without config (missing or null) whose options is an
+// object, options with the top-level string title added when options has no
+// title of its own.
+func (d serverDoc) configDoc() bson.RawValue {
+	if d.Config.Type != 0 && d.Config.Type != bson.TypeNull {
+		return d.Config
+	}
+	opts, ok := d.Options.DocumentOK()
+	if !ok {
+		return d.Config
+	}
+	title, ok := d.Title.StringValueOK()
+	if !ok {
+		return d.Options
+	}
+	if _, err := opts.LookupErr(fieldTitle); err == nil {
+		return d.Options // its own title wins
+	}
+	elems, err := opts.Elements()
+	if err != nil {
+		return d.Options // malformed: configJSON reports it
+	}
+	merged := make(bson.D, 0, len(elems)+1)
+	for _, e := range elems {
+		merged = append(merged, bson.E{Key: e.Key(), Value: e.Value()})
+	}
+	merged = append(merged, bson.E{Key: fieldTitle, Value: title})
+	typ, data, err := bson.MarshalValue(merged)
+	if err != nil {
+		return d.Options
+	}
+	return bson.RawValue{Type: typ, Value: data}
 }
 
 // configJSON renders a config sub-document as relaxed extended JSON: strings,

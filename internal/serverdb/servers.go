@@ -13,7 +13,7 @@ import (
 // into Servers, one per name, sorted by name.
 //
 //	mcpservers.find({_id: {$in: <ids>}},
-//	  {serverName: 1, mcp_id: 1, config: 1, updatedAt: 1}).batchSize(len(ids)+1)
+//	  {serverName: 1, mcp_id: 1, config: 1, options: 1, title: 1, updatedAt: 1}).batchSize(len(ids)+1)
 func (s *Store) servers(ctx context.Context, ids []bson.RawValue) ([]Server, error) {
 	filter := bson.D{{Key: fieldID, Value: bson.D{{Key: "$in", Value: ids}}}}
 	opts := options.Find().
@@ -21,6 +21,8 @@ func (s *Store) servers(ctx context.Context, ids []bson.RawValue) ([]Server, err
 			{Key: fieldServerName, Value: 1},
 			{Key: fieldMCPID, Value: 1},
 			{Key: fieldConfig, Value: 1},
+			{Key: fieldOptions, Value: 1},
+			{Key: fieldTitle, Value: 1},
 			{Key: fieldUpdatedAt, Value: 1},
 		}).
 		// One more than can match, so the first batch is also the last and

@@ -9,6 +9,7 @@ const (
 	collGroups     = "groups"
 	collACLEntries = "aclentries"
 	collServers    = "mcpservers"
+	collAgents     = "agents"
 
 	fieldID            = "_id"
 	fieldRole          = "role"
@@ -25,6 +26,8 @@ const (
 	fieldOptions       = "options" // legacy documents' config
 	fieldTitle         = "title"
 	fieldUpdatedAt     = "updatedAt"
+	fieldTenantID      = "tenantId"
+	fieldMCPServerName = "mcpServerNames"
 
 	principalUser   = "user"
 	principalGroup  = "group"
@@ -32,6 +35,7 @@ const (
 	principalPublic = "public"
 
 	resourceMCPServer = "mcpServer"
+	resourceAgent     = "agent"
 
 	// permView is bit 1 of permBits: the principal may use the server.
 	permView = 1

@@ -76,6 +76,7 @@ func TestIntegrationRoundTrips(t *testing.T) {
 	})
 	view := devstack.PermView
 	full := []string{"find users +maxTimeMS", "find groups", "find aclentries", "find mcpservers"}
+	withAgents := []string{"find users +maxTimeMS", "find groups", "find aclentries", "find agents", "find mcpservers"}
 
 	tests := []struct {
 		name    string
@@ -89,6 +90,25 @@ func TestIntegrationRoundTrips(t *testing.T) {
 			e.grantUser(e.server("u"), u, view)
 			return u.Hex(), 2
 		}, full, "4 sequential round trips"},
+		{"known user with server and agent grants", func(e env) (string, int) {
+			u := e.user("USER", "src")
+			e.grantUser(e.server("u"), u, view)
+			e.server("a")
+			e.grantAgent(e.agent("helper", "a", "u"), devstack.UserPrincipal(u), view)
+			e.grantAgent(e.agent("public", "a"), devstack.PublicPrincipal(), view)
+			return u.Hex(), 2
+		}, withAgents, "5: agents between aclentries and mcpservers"},
+		{"known user with agent grants only", func(e env) (string, int) {
+			u := e.user("USER", "src")
+			e.server("a")
+			e.grantAgent(e.agent("helper", "a"), devstack.GroupPrincipal(e.group("g", "src")), view)
+			return u.Hex(), 1
+		}, withAgents, "servers found by name alone"},
+		{"agent naming no server", func(e env) (string, int) {
+			u := e.user("USER", "src")
+			e.grantAgent(e.agent("helper", nil...), devstack.UserPrincipal(u), view)
+			return u.Hex(), 0
+		}, withAgents[:4], "no names: mcpservers not queried"},
 		{"known user without grants", func(e env) (string, int) {
 			e.grantUser(e.server("other"), bson.NewObjectID(), view)
 			return e.user("USER", "").Hex(), 0

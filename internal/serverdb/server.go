@@ -20,6 +20,12 @@ type Server struct {
 	Config json.RawMessage
 	// UpdatedAtMs is updatedAt in Unix milliseconds (0 when absent).
 	UpdatedAtMs int64
+	// Tenant is the tenantId of the server and of the user it was read for
+	// ("" is the default tenant: documents without tenantId).
+	Tenant string
+	// ConsumeOnly is true when the user reaches the server only through an
+	// agent it may VIEW (agents.mcpServerNames), not through its own ACL.
+	ConsumeOnly bool
 }
 
 // serverDoc is the projection of an mcpservers document that the login load

@@ -56,19 +56,39 @@
 // server grant is that server (ConsumeOnly false); otherwise the newest
 // document of that name is returned with ConsumeOnly true. A document whose
 // mcp_id matches but whose serverName is another name is not that name.
-
+//
+// # Other reads
+//
+// Each method's comment lists its exact finds (same <tenant> and VIEW):
+//
+//   - ServerID: one mcpservers find by serverName or mcp_id.
+//   - UserTenant: one users find by _id.
+//   - GroupServers: one groups find by _id or idOnTheSource, then queries 3
+//     to 5 with only the group branch (no public), projecting names only.
+//   - GroupMembers: one groups find by _id or idOnTheSource, then, per
+//     ChunkSize member keys, users by idOnTheSource and users by _id.
+//   - AllowedUsers: one mcpservers find by name, one aclentries find on those
+//     servers, users by _id per ChunkSize user principals, the groups'
+//     members as in GroupMembers, one users find by role.
+//
+// GroupMembers and AllowedUsers stream: the caller's callback gets chunks of
+// at most ChunkSize ids, memory stays bounded, and ctx (not QueryTimeout)
+// bounds them. Two users finds rather than one $or because FerretDB v1 runs
+// that $or nine times slower.
+//
 // # Indexes MongoDB needs
 //
-//   - users: _id (default).
-//   - groups: {memberIds: 1} (multikey).
-//   - aclentries: {principalType: 1, principalId: 1, resourceType: 1}; every
-//     $or branch, public included, is a prefix of it. LibreChat's stock
-//     {principalId: 1, principalType: 1, resourceType: 1, resourceId: 1}
-//     serves the user, group and role branches but not the public one.
-//   - mcpservers: _id (default).
+// deploy/README.md ("MongoDB indexes") maps every find above to the index
+// that serves it. In short: users _id, {idOnTheSource: 1}, {role: 1};
+// groups {memberIds: 1}, {idOnTheSource: 1}; aclentries {principalId: 1,
+// principalType: 1, resourceType: 1, resourceId: 1} (LibreChat's) plus
+// {principalType: 1, resourceType: 1} for the public branch and
+// {resourceId: 1, resourceType: 1} for AllowedUsers; agents _id; mcpservers
+// _id, {serverName: 1}, {mcp_id: 1}. With tenants, prefix the equality
+// indexes with tenantId where a tenant is large.
 //
-// On FerretDB v1 (SQLite) only _id lookups use an index: queries 2 and 3 scan
-// their collections, so keep test and demo data small.
+// On FerretDB v1 (SQLite) only _id lookups use an index: every other find
+// scans its collection, so keep test and demo data small.
 //
 // # Rules for odd data
 //

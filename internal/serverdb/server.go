@@ -46,11 +46,8 @@ var emptyConfig = json.RawMessage("{}")
 // toServer converts d; ok is false when d has neither a non-empty serverName
 // nor a non-empty mcp_id.
 func (d serverDoc) toServer() (srv Server, ok bool, err error) {
-	name, ok := d.ServerName.StringValueOK()
-	if !ok || name == "" {
-		name, ok = d.MCPID.StringValueOK()
-	}
-	if !ok || name == "" {
+	name := d.name()
+	if name == "" {
 		return Server{}, false, nil
 	}
 	cfg, err := configJSON(d.configDoc())
@@ -58,6 +55,15 @@ func (d serverDoc) toServer() (srv Server, ok bool, err error) {
 		return Server{}, false, fmt.Errorf("config of server %q: %w", name, err)
 	}
 	return Server{Name: name, DBID: idString(d.ID), Config: cfg, UpdatedAtMs: unixMillis(d.UpdatedAt)}, true, nil
+}
+
+// name is serverName, else mcp_id, else "" (neither is a non-empty string).
+func (d serverDoc) name() string {
+	if name, ok := d.ServerName.StringValueOK(); ok && name != "" {
+		return name
+	}
+	name, _ := d.MCPID.StringValueOK()
+	return name
 }
 
 // configDoc is the document to render as the config: config, or, for a

@@ -26,13 +26,36 @@ const (
 	lcGroups       = "groups"
 	lcACLEntries   = "aclentries"
 	lcMCPServers   = "mcpservers"
+	lcAgents       = "agents"
 	lcResourceType = "mcpServer"
+	lcAgentType    = "agent"
+	lcTenantID     = "tenantId"
 )
 
 // LibreChat writes documents in LibreChat's schema (users, groups, aclentries,
-// mcpservers) for tests and demo data. Every method is one or two plain
-// writes; none reads back what it wrote.
-type LibreChat struct{ DB *mongo.Database }
+// mcpservers, agents) for tests and demo data. Every method is one or two
+// plain writes; none reads back what it wrote.
+type LibreChat struct {
+	DB *mongo.Database
+	// Tenant, when not empty, is written as tenantId on every document this
+	// LibreChat writes (users, groups, servers, agents, ACL entries). Empty
+	// leaves the field out: the default tenant.
+	Tenant string
+}
+
+// InTenant returns a copy of l that writes its documents in tenant.
+func (l LibreChat) InTenant(tenant string) LibreChat {
+	l.Tenant = tenant
+	return l
+}
+
+// withTenant appends tenantId to doc when l has a tenant.
+func (l LibreChat) withTenant(doc bson.D) bson.D {
+	if l.Tenant == "" {
+		return doc
+	}
+	return append(doc, bson.E{Key: lcTenantID, Value: l.Tenant})
+}
 
 // AddUser inserts a user with a new ObjectId. An empty role or idOnTheSource
 // leaves that field out of the document.
@@ -45,7 +68,7 @@ func (l LibreChat) AddUser(ctx context.Context, role, idOnTheSource string) (bso
 	if idOnTheSource != "" {
 		doc = append(doc, bson.E{Key: "idOnTheSource", Value: idOnTheSource})
 	}
-	if _, err := l.DB.Collection(lcUsers).InsertOne(ctx, doc); err != nil {
+	if _, err := l.DB.Collection(lcUsers).InsertOne(ctx, l.withTenant(doc)); err != nil {
 		return bson.ObjectID{}, fmt.Errorf("add user: %w", err)
 	}
 	return id, nil
@@ -54,15 +77,26 @@ func (l LibreChat) AddUser(ctx context.Context, role, idOnTheSource string) (bso
 // AddGroup inserts a local group whose memberIds are memberIDs (users'
 // idOnTheSource or _id hex), always stored as an array.
 func (l LibreChat) AddGroup(ctx context.Context, name string, memberIDs ...string) (bson.ObjectID, error) {
+	return l.addGroup(ctx, name, "", memberIDs)
+}
+
+// AddSourceGroup inserts a group synced from an identity provider ("entra"),
+// whose idOnTheSource is idOnTheSource. Otherwise as AddGroup.
+func (l LibreChat) AddSourceGroup(ctx context.Context, name, idOnTheSource string, memberIDs ...string) (bson.ObjectID, error) {
+	return l.addGroup(ctx, name, idOnTheSource, memberIDs)
+}
+
+func (l LibreChat) addGroup(ctx context.Context, name, idOnTheSource string, memberIDs []string) (bson.ObjectID, error) {
 	id := bson.NewObjectID()
 	members := append([]string{}, memberIDs...)
-	doc := bson.D{
-		{Key: "_id", Value: id},
-		{Key: "name", Value: name},
-		{Key: "source", Value: "local"},
-		{Key: "memberIds", Value: members},
+	doc := bson.D{{Key: "_id", Value: id}, {Key: "name", Value: name}}
+	if idOnTheSource != "" {
+		doc = append(doc, bson.E{Key: "source", Value: "entra"}, bson.E{Key: "idOnTheSource", Value: idOnTheSource})
+	} else {
+		doc = append(doc, bson.E{Key: "source", Value: "local"})
 	}
-	if _, err := l.DB.Collection(lcGroups).InsertOne(ctx, doc); err != nil {
+	doc = append(doc, bson.E{Key: "memberIds", Value: members})
+	if _, err := l.DB.Collection(lcGroups).InsertOne(ctx, l.withTenant(doc)); err != nil {
 		return bson.ObjectID{}, fmt.Errorf("add group %q: %w", name, err)
 	}
 	return id, nil
@@ -81,18 +115,37 @@ func (l LibreChat) AddLegacyServer(ctx context.Context, mcpID string, config map
 	return l.addServer(ctx, "mcp_id", mcpID, config, updatedAt)
 }
 
-func (l LibreChat) addServer(ctx context.Context, nameField, name string, config map[string]any, updatedAt time.Time) (bson.ObjectID, error) {
-	id := bson.NewObjectID()
-	doc := bson.D{{Key: "_id", Value: id}, {Key: nameField, Value: name}}
-	if config != nil {
-		doc = append(doc, bson.E{Key: "config", Value: config})
+// AddLegacyOptionsServer inserts the oldest shape of MCP server document:
+// name in mcp_id, the config in options (nil leaves it out) and title at the
+// top level (empty leaves it out).
+func (l LibreChat) AddLegacyOptionsServer(ctx context.Context, mcpID, title string, options map[string]any, updatedAt time.Time) (bson.ObjectID, error) {
+	var extra bson.D
+	if title != "" {
+		extra = append(extra, bson.E{Key: "title", Value: title})
 	}
+	if options != nil {
+		extra = append(extra, bson.E{Key: "options", Value: options})
+	}
+	return l.addServerDoc(ctx, "mcp_id", mcpID, extra, updatedAt)
+}
+
+func (l LibreChat) addServer(ctx context.Context, nameField, name string, config map[string]any, updatedAt time.Time) (bson.ObjectID, error) {
+	var extra bson.D
+	if config != nil {
+		extra = append(extra, bson.E{Key: "config", Value: config})
+	}
+	return l.addServerDoc(ctx, nameField, name, extra, updatedAt)
+}
+
+func (l LibreChat) addServerDoc(ctx context.Context, nameField, name string, extra bson.D, updatedAt time.Time) (bson.ObjectID, error) {
+	id := bson.NewObjectID()
+	doc := append(bson.D{{Key: "_id", Value: id}, {Key: nameField, Value: name}}, extra...)
 	if !updatedAt.IsZero() {
 		doc = append(doc,
 			bson.E{Key: "createdAt", Value: updatedAt},
 			bson.E{Key: "updatedAt", Value: updatedAt})
 	}
-	if _, err := l.DB.Collection(lcMCPServers).InsertOne(ctx, doc); err != nil {
+	if _, err := l.DB.Collection(lcMCPServers).InsertOne(ctx, l.withTenant(doc)); err != nil {
 		return bson.ObjectID{}, fmt.Errorf("add server %q: %w", name, err)
 	}
 	return id, nil
@@ -101,45 +154,91 @@ func (l LibreChat) addServer(ctx context.Context, nameField, name string, config
 // GrantUser sets user's permBits on server. Like LibreChat, it keeps one
 // entry per principal and server: a second grant replaces the bits.
 func (l LibreChat) GrantUser(ctx context.Context, server, user bson.ObjectID, permBits int) error {
-	return l.grant(ctx, server, "user", "User", user, permBits)
+	return l.grant(ctx, lcResourceType, server, UserPrincipal(user), permBits)
 }
 
 // GrantGroup sets group's permBits on server (one entry per group and server).
 func (l LibreChat) GrantGroup(ctx context.Context, server, group bson.ObjectID, permBits int) error {
-	return l.grant(ctx, server, "group", "Group", group, permBits)
+	return l.grant(ctx, lcResourceType, server, GroupPrincipal(group), permBits)
 }
 
 // GrantRole sets the permBits of every user with role on server; the entry's
 // principalId is the role name.
 func (l LibreChat) GrantRole(ctx context.Context, server bson.ObjectID, role string, permBits int) error {
-	return l.grant(ctx, server, "role", "Role", role, permBits)
+	return l.grant(ctx, lcResourceType, server, RolePrincipal(role), permBits)
 }
 
 // GrantPublic sets everyone's permBits on server; the entry has no principalId.
 func (l LibreChat) GrantPublic(ctx context.Context, server bson.ObjectID, permBits int) error {
-	return l.grant(ctx, server, "public", "", nil, permBits)
+	return l.grant(ctx, lcResourceType, server, PublicPrincipal(), permBits)
 }
 
-// grant upserts the entry of one principal (principalID nil: public) on server.
-func (l LibreChat) grant(ctx context.Context, server bson.ObjectID, principalType, principalModel string, principalID any, permBits int) error {
-	filter := bson.D{{Key: "principalType", Value: principalType}}
-	if principalID != nil {
-		filter = append(filter, bson.E{Key: "principalId", Value: principalID})
+// Principal is whom an ACL entry grants: build one with UserPrincipal,
+// GroupPrincipal, RolePrincipal or PublicPrincipal.
+type Principal struct {
+	typ   string // principalType
+	model string // principalModel, "" for public
+	id    any    // principalId, nil for public
+}
+
+// UserPrincipal is the user with _id user.
+func UserPrincipal(user bson.ObjectID) Principal { return Principal{"user", "User", user} }
+
+// GroupPrincipal is the group with _id group.
+func GroupPrincipal(group bson.ObjectID) Principal { return Principal{"group", "Group", group} }
+
+// RolePrincipal is every user whose role is role.
+func RolePrincipal(role string) Principal { return Principal{"role", "Role", role} }
+
+// PublicPrincipal is everyone.
+func PublicPrincipal() Principal { return Principal{typ: "public"} }
+
+// AddAgent inserts an agent whose mcpServerNames are mcpServerNames (nil
+// leaves the field out), with LibreChat's string id "agent_<hex>".
+func (l LibreChat) AddAgent(ctx context.Context, name string, mcpServerNames []string) (bson.ObjectID, error) {
+	id := bson.NewObjectID()
+	doc := bson.D{
+		{Key: "_id", Value: id},
+		{Key: "id", Value: "agent_" + id.Hex()},
+		{Key: "name", Value: name},
+		{Key: "provider", Value: "openAI"},
+		{Key: "model", Value: "gpt-4o"},
+	}
+	if mcpServerNames != nil {
+		doc = append(doc, bson.E{Key: "mcpServerNames", Value: append([]string{}, mcpServerNames...)})
+	}
+	if _, err := l.DB.Collection(lcAgents).InsertOne(ctx, l.withTenant(doc)); err != nil {
+		return bson.ObjectID{}, fmt.Errorf("add agent %q: %w", name, err)
+	}
+	return id, nil
+}
+
+// GrantAgent sets p's permBits on agent (one entry per principal and agent).
+// A principal that may VIEW the agent reaches the servers it names.
+func (l LibreChat) GrantAgent(ctx context.Context, agent bson.ObjectID, p Principal, permBits int) error {
+	return l.grant(ctx, lcAgentType, agent, p, permBits)
+}
+
+// grant upserts the entry of principal p on the resource of resourceType.
+func (l LibreChat) grant(ctx context.Context, resourceType string, resource bson.ObjectID, p Principal, permBits int) error {
+	filter := bson.D{{Key: "principalType", Value: p.typ}}
+	if p.id != nil {
+		filter = append(filter, bson.E{Key: "principalId", Value: p.id})
 	}
 	filter = append(filter,
-		bson.E{Key: "resourceType", Value: lcResourceType},
-		bson.E{Key: "resourceId", Value: server})
+		bson.E{Key: "resourceType", Value: resourceType},
+		bson.E{Key: "resourceId", Value: resource})
 	set := bson.D{
 		{Key: "permBits", Value: int32(permBits)},
 		{Key: "grantedAt", Value: time.Now().UTC()},
 	}
-	if principalModel != "" {
-		set = append(set, bson.E{Key: "principalModel", Value: principalModel})
+	if p.model != "" {
+		set = append(set, bson.E{Key: "principalModel", Value: p.model})
 	}
-	update := bson.D{{Key: "$set", Value: set}}
+	update := bson.D{{Key: "$set", Value: l.withTenant(set)}}
 	_, err := l.DB.Collection(lcACLEntries).UpdateOne(ctx, filter, update, options.UpdateOne().SetUpsert(true))
 	if err != nil {
-		return fmt.Errorf("grant %s on server %s: %w", principalType, server.Hex(), err)
+		return fmt.Errorf("grant %s on %s %s: %w", p.typ, resourceType, resource.Hex(), err)
 	}
 	return nil
 }

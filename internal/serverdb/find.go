@@ -26,21 +26,46 @@ func findIDs(ctx context.Context, coll *mongo.Collection, filter any, opts *opti
 	}
 	defer func() { _ = cur.Close(ctx) }()
 	var ids []bson.RawValue
-	seen := make(map[string]struct{})
+	seen := make(rawSet)
 	for cur.Next(ctx) {
 		v, err := cur.Current.LookupErr(field)
 		if err != nil {
 			continue
 		}
-		key := string(append([]byte{byte(v.Type)}, v.Value...))
-		if _, dup := seen[key]; dup {
-			continue
+		if seen.add(v) {
+			ids = append(ids, cloneRaw(v))
 		}
-		seen[key] = struct{}{}
-		ids = append(ids, bson.RawValue{Type: v.Type, Value: append([]byte(nil), v.Value...)})
 	}
 	if err := cur.Err(); err != nil {
 		return nil, err
 	}
 	return ids, nil
+}
+
+// rawSet is a set of BSON values, compared by type and bytes.
+type rawSet map[string]struct{}
+
+// add adds v and reports whether it was new.
+func (s rawSet) add(v bson.RawValue) bool {
+	key := rawKey(v)
+	if _, dup := s[key]; dup {
+		return false
+	}
+	s[key] = struct{}{}
+	return true
+}
+
+// has reports whether v is in the set.
+func (s rawSet) has(v bson.RawValue) bool {
+	_, ok := s[rawKey(v)]
+	return ok
+}
+
+func rawKey(v bson.RawValue) string {
+	return string(append([]byte{byte(v.Type)}, v.Value...))
+}
+
+// cloneRaw copies v out of a cursor's buffer, which the next batch reuses.
+func cloneRaw(v bson.RawValue) bson.RawValue {
+	return bson.RawValue{Type: v.Type, Value: append([]byte(nil), v.Value...)}
 }

@@ -114,3 +114,32 @@ func names(servers []serverdb.Server) []string {
 	}
 	return out
 }
+
+// in returns a seed that writes into tenant.
+func (s seed) in(tenant string) seed {
+	s.lc = s.lc.InTenant(tenant)
+	return s
+}
+
+func (s seed) agent(name string, servers ...string) bson.ObjectID {
+	s.t.Helper()
+	id, err := s.lc.AddAgent(s.ctx, name, servers)
+	require.NoError(s.t, err)
+	return id
+}
+
+func (s seed) grantAgent(agent bson.ObjectID, p devstack.Principal, bits int) {
+	s.t.Helper()
+	require.NoError(s.t, s.lc.GrantAgent(s.ctx, agent, p, bits))
+}
+
+// consumeOnly returns the names of the servers reached only through agents.
+func consumeOnly(servers []serverdb.Server) []string {
+	out := []string{}
+	for _, s := range servers {
+		if s.ConsumeOnly {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}

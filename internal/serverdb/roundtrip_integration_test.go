@@ -144,6 +144,31 @@ func TestIntegrationServerValues(t *testing.T) {
 		}
 	})
 
+	t.Run("legacy mcp_id document with options and top-level title", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, m)
+		u := e.user("USER", "")
+		titled, err := e.lc.AddLegacyOptionsServer(e.ctx, "old", "Old Server",
+			map[string]any{"type": "sse", "url": "https://old"}, time.UnixMilli(7))
+		require.NoError(t, err)
+		ownTitle, err := e.lc.AddLegacyOptionsServer(e.ctx, "own", "Top",
+			map[string]any{"url": "https://own", "title": "Own"}, time.Time{})
+		require.NoError(t, err)
+		noOptions, err := e.lc.AddLegacyOptionsServer(e.ctx, "bare", "Bare", nil, time.Time{})
+		require.NoError(t, err)
+		for _, id := range []bson.ObjectID{titled, ownTitle, noOptions} {
+			e.grantUser(id, u, devstack.PermView)
+		}
+
+		got, err := e.store.AccessibleServers(t.Context(), u.Hex())
+		require.NoError(t, err)
+		require.Equal(t, []string{"bare", "old", "own"}, names(got))
+		assert.JSONEq(t, `{}`, string(got[0].Config))
+		assert.JSONEq(t, `{"type":"sse","url":"https://old","title":"Old Server"}`, string(got[1].Config))
+		assert.Equal(t, int64(7), got[1].UpdatedAtMs)
+		assert.JSONEq(t, `{"url":"https://own","title":"Own"}`, string(got[2].Config))
+	})
+
 	t.Run("config update is read", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, m)

@@ -1,6 +1,7 @@
 package serverdb_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -21,6 +22,10 @@ import (
 type commandLog struct {
 	mu   sync.Mutex
 	cmds []string // "find users +maxTimeMS", "find groups", "getMore aclentries", ...
+	// bitsAllSet counts commands that spell $bitsAllSet anywhere: Cosmos DB
+	// and DocumentDB lack it, so none may.
+	bitsAllSet int
+	permBits   int // commands that test permBits at all
 }
 
 func (l *commandLog) started(_ context.Context, e *event.CommandStartedEvent) {
@@ -32,6 +37,12 @@ func (l *commandLog) started(_ context.Context, e *event.CommandStartedEvent) {
 		cmd += " +maxTimeMS"
 	}
 	l.cmds = append(l.cmds, cmd)
+	if bytes.Contains(e.Command, []byte("$bitsAllSet")) {
+		l.bitsAllSet++
+	}
+	if bytes.Contains(e.Command, []byte("permBits")) {
+		l.permBits++
+	}
 }
 
 func (l *commandLog) take() []string {
@@ -43,7 +54,8 @@ func (l *commandLog) take() []string {
 }
 
 // TestIntegrationRoundTrips counts the commands of one login with a command
-// monitor: the numbers documented in doc.go. The users lookup (FindOne)
+// monitor: the numbers documented in doc.go. It also checks that no command
+// spells $bitsAllSet. The users lookup (FindOne)
 // carries maxTimeMS from the QueryTimeout deadline, and FerretDB accepts it;
 // the driver leaves maxTimeMS off cursor finds (DRIVERS-2722), which the
 // deadline then bounds on the client side.
@@ -55,8 +67,16 @@ func TestIntegrationRoundTrips(t *testing.T) {
 		SetMonitor(&event.CommandMonitor{Started: log.started}))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	// After every subtest: permBits was tested, never with $bitsAllSet.
+	t.Cleanup(func() {
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		assert.Positive(t, log.permBits, "the monitor saw the ACL queries")
+		assert.Zero(t, log.bitsAllSet, "no command may use $bitsAllSet")
+	})
 	view := devstack.PermView
 	full := []string{"find users +maxTimeMS", "find groups", "find aclentries", "find mcpservers"}
+	withAgents := []string{"find users +maxTimeMS", "find groups", "find aclentries", "find agents", "find mcpservers"}
 
 	tests := []struct {
 		name    string
@@ -70,6 +90,25 @@ func TestIntegrationRoundTrips(t *testing.T) {
 			e.grantUser(e.server("u"), u, view)
 			return u.Hex(), 2
 		}, full, "4 sequential round trips"},
+		{"known user with server and agent grants", func(e env) (string, int) {
+			u := e.user("USER", "src")
+			e.grantUser(e.server("u"), u, view)
+			e.server("a")
+			e.grantAgent(e.agent("helper", "a", "u"), devstack.UserPrincipal(u), view)
+			e.grantAgent(e.agent("public", "a"), devstack.PublicPrincipal(), view)
+			return u.Hex(), 2
+		}, withAgents, "5: agents between aclentries and mcpservers"},
+		{"known user with agent grants only", func(e env) (string, int) {
+			u := e.user("USER", "src")
+			e.server("a")
+			e.grantAgent(e.agent("helper", "a"), devstack.GroupPrincipal(e.group("g", "src")), view)
+			return u.Hex(), 1
+		}, withAgents, "servers found by name alone"},
+		{"agent naming no server", func(e env) (string, int) {
+			u := e.user("USER", "src")
+			e.grantAgent(e.agent("helper", nil...), devstack.UserPrincipal(u), view)
+			return u.Hex(), 0
+		}, withAgents[:4], "no names: mcpservers not queried"},
 		{"known user without grants", func(e env) (string, int) {
 			e.grantUser(e.server("other"), bson.NewObjectID(), view)
 			return e.user("USER", "").Hex(), 0

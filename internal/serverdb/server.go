@@ -20,6 +20,12 @@ type Server struct {
 	Config json.RawMessage
 	// UpdatedAtMs is updatedAt in Unix milliseconds (0 when absent).
 	UpdatedAtMs int64
+	// Tenant is the tenantId of the server and of the user it was read for
+	// ("" is the default tenant: documents without tenantId).
+	Tenant string
+	// ConsumeOnly is true when the user reaches the server only through an
+	// agent it may VIEW (agents.mcpServerNames), not through its own ACL.
+	ConsumeOnly bool
 }
 
 // serverDoc is the projection of an mcpservers document that the login load
@@ -30,6 +36,8 @@ type serverDoc struct {
 	ServerName bson.RawValue `bson:"serverName"`
 	MCPID      bson.RawValue `bson:"mcp_id"`
 	Config     bson.RawValue `bson:"config"`
+	Options    bson.RawValue `bson:"options"` // legacy config, with Title
+	Title      bson.RawValue `bson:"title"`
 	UpdatedAt  bson.RawValue `bson:"updatedAt"`
 }
 
@@ -38,18 +46,59 @@ var emptyConfig = json.RawMessage("{}")
 // toServer converts d; ok is false when d has neither a non-empty serverName
 // nor a non-empty mcp_id.
 func (d serverDoc) toServer() (srv Server, ok bool, err error) {
-	name, ok := d.ServerName.StringValueOK()
-	if !ok || name == "" {
-		name, ok = d.MCPID.StringValueOK()
-	}
-	if !ok || name == "" {
+	name := d.name()
+	if name == "" {
 		return Server{}, false, nil
 	}
-	cfg, err := configJSON(d.Config)
+	cfg, err := configJSON(d.configDoc())
 	if err != nil {
 		return Server{}, false, fmt.Errorf("config of server %q: %w", name, err)
 	}
 	return Server{Name: name, DBID: idString(d.ID), Config: cfg, UpdatedAtMs: unixMillis(d.UpdatedAt)}, true, nil
+}
+
+// name is serverName, else mcp_id, else "" (neither is a non-empty string).
+func (d serverDoc) name() string {
+	if name, ok := d.ServerName.StringValueOK(); ok && name != "" {
+		return name
+	}
+	name, _ := d.MCPID.StringValueOK()
+	return name
+}
+
+// configDoc is the document to render as the config: config, or, for a
+// legacy document without config (missing or null) whose options is an
+// object, options with the top-level string title added when options has no
+// title of its own.
+func (d serverDoc) configDoc() bson.RawValue {
+	if d.Config.Type != 0 && d.Config.Type != bson.TypeNull {
+		return d.Config
+	}
+	opts, ok := d.Options.DocumentOK()
+	if !ok {
+		return d.Config
+	}
+	title, ok := d.Title.StringValueOK()
+	if !ok {
+		return d.Options
+	}
+	if _, err := opts.LookupErr(fieldTitle); err == nil {
+		return d.Options // its own title wins
+	}
+	elems, err := opts.Elements()
+	if err != nil {
+		return d.Options // malformed: configJSON reports it
+	}
+	merged := make(bson.D, 0, len(elems)+1)
+	for _, e := range elems {
+		merged = append(merged, bson.E{Key: e.Key(), Value: e.Value()})
+	}
+	merged = append(merged, bson.E{Key: fieldTitle, Value: title})
+	typ, data, err := bson.MarshalValue(merged)
+	if err != nil {
+		return d.Options
+	}
+	return bson.RawValue{Type: typ, Value: data}
 }
 
 // configJSON renders a config sub-document as relaxed extended JSON: strings,

@@ -63,6 +63,42 @@ func TestServerDocToServer(t *testing.T) {
 			Server{Name: "s", DBID: oid.Hex(), Config: []byte(`{}`)},
 			true,
 		},
+		{
+			"legacy options with top-level title",
+			bson.D{{Key: "_id", Value: oid}, {Key: "mcp_id", Value: "old"}, {Key: "title", Value: "Old"}, {Key: "options", Value: bson.D{{Key: "url", Value: "u"}}}},
+			Server{Name: "old", DBID: oid.Hex(), Config: []byte(`{"url":"u","title":"Old"}`)},
+			true,
+		},
+		{
+			"legacy options keep their own title",
+			bson.D{{Key: "_id", Value: oid}, {Key: "mcp_id", Value: "old"}, {Key: "title", Value: "Top"}, {Key: "options", Value: bson.D{{Key: "title", Value: "Own"}, {Key: "url", Value: "u"}}}},
+			Server{Name: "old", DBID: oid.Hex(), Config: []byte(`{"title":"Own","url":"u"}`)},
+			true,
+		},
+		{
+			"legacy options without title, non-string title ignored",
+			bson.D{{Key: "_id", Value: oid}, {Key: "mcp_id", Value: "old"}, {Key: "title", Value: int32(3)}, {Key: "options", Value: bson.D{{Key: "url", Value: "u"}}}},
+			Server{Name: "old", DBID: oid.Hex(), Config: []byte(`{"url":"u"}`)},
+			true,
+		},
+		{
+			"null config falls back to options",
+			bson.D{{Key: "_id", Value: oid}, {Key: "serverName", Value: "s"}, {Key: "config", Value: nil}, {Key: "options", Value: bson.D{{Key: "url", Value: "u"}}}},
+			Server{Name: "s", DBID: oid.Hex(), Config: []byte(`{"url":"u"}`)},
+			true,
+		},
+		{
+			"config wins over options",
+			bson.D{{Key: "_id", Value: oid}, {Key: "serverName", Value: "s"}, {Key: "title", Value: "T"}, {Key: "config", Value: bson.D{{Key: "k", Value: 1}}}, {Key: "options", Value: bson.D{{Key: "url", Value: "u"}}}},
+			Server{Name: "s", DBID: oid.Hex(), Config: []byte(`{"k":1}`)},
+			true,
+		},
+		{
+			"non-object options ignored",
+			bson.D{{Key: "_id", Value: oid}, {Key: "mcp_id", Value: "old"}, {Key: "title", Value: "T"}, {Key: "options", Value: "x"}},
+			Server{Name: "old", DBID: oid.Hex(), Config: []byte(`{}`)},
+			true,
+		},
 		{"BSON-only types as extended JSON", bson.D{{Key: "_id", Value: oid}, {Key: "serverName", Value: "s"}, {Key: "config", Value: bson.D{
 			{Key: "at", Value: bson.DateTime(0)}, {Key: "nan", Value: math.NaN()}, {Key: "whole", Value: 2.0},
 		}}}, Server{Name: "s", DBID: oid.Hex(), Config: []byte(`{"at":{"$date":"1970-01-01T00:00:00Z"},"nan":{"$numberDouble":"NaN"},"whole":2.0}`)}, true},

@@ -68,14 +68,24 @@ func (s *Store) accessibleServers(ctx context.Context, userID string) ([]Server,
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.grantedServerIDs(ctx, p)
+	if p.noTenant {
+		return []Server{}, nil
+	}
+	return s.reachable(ctx, p, false)
+}
+
+// reachable runs queries 3 to 5 for p: the servers p's principals may VIEW
+// directly or through an agent.
+func (s *Store) reachable(ctx context.Context, p principals, namesOnly bool) ([]Server, error) {
+	g, err := s.grants(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	if len(ids) == 0 {
-		return []Server{}, nil
+	names, err := s.agentServerNames(ctx, p.tenant, g.agents)
+	if err != nil {
+		return nil, err
 	}
-	return s.servers(ctx, ids)
+	return s.servers(ctx, serverQuery{tenant: p.tenant, ids: g.servers, agentNames: names, namesOnly: namesOnly})
 }
 
 // Ping checks that the database answers, within Config.QueryTimeout.

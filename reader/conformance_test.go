@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -75,7 +76,9 @@ type scenario struct {
 	servers     []string
 	// logins maps users to the servers their MongoDB grants (read at login).
 	logins map[string][]string
-	events []events.Event
+	// agentOnly names login servers reached only through an agent (consumeOnly).
+	agentOnly map[string]bool
+	events    []events.Event
 	// want is the expected effective view per user: name -> tier and the
 	// config fields the value must have besides updatedAt/lastUpdatedAt/dbId.
 	want map[string]map[string]wantEntry
@@ -154,9 +157,10 @@ func scenarios() []scenario {
 		},
 		loaded: []string{"u1", "u2"},
 	}, {
-		name: "zero-deleted-demoted", about: "a user loaded with zero servers, a user not loaded, a deleted server, a demoted server reaching only its new list, a login-written value with dbId",
-		users: []string{"zero", "kept", "dropped", "mongo"}, servers: []string{"gone", "demoted", "from-db"},
-		logins: map[string][]string{"mongo": {"from-db"}},
+		name: "zero-deleted-demoted", about: "a user loaded with zero servers, a user not loaded, a deleted server, a demoted server reaching only its new list, a login-written value with dbId, an agent-only server (consumeOnly in the user's view, not in the server's value)",
+		users: []string{"zero", "kept", "dropped", "mongo"}, servers: []string{"gone", "demoted", "from-db", "via-agent"},
+		logins:    map[string][]string{"mongo": {"from-db", "via-agent"}},
+		agentOnly: map[string]bool{"via-agent": true},
 		events: []events.Event{
 			ev(events.KindServerAccess, "gone", 1, `{"url":"https://gone"}`, "kept"),
 			ev(events.KindServerDeleted, "gone", 2, ""),
@@ -168,8 +172,11 @@ func scenarios() []scenario {
 			"zero":    {},
 			"kept":    {"demoted": {tier: reader.TierPrivate, config: map[string]any{"url": "https://d"}, at: 3}},
 			"dropped": {},
-			"mongo":   {"from-db": {tier: reader.TierPrivate, config: map[string]any{"url": "https://db"}, dbID: "65f0c0ffee0000000000abcd", at: 1_750_000_000_000}},
-			"nobody":  {},
+			"mongo": {
+				"from-db":   {tier: reader.TierPrivate, config: map[string]any{"url": "https://db"}, dbID: "65f0c0ffee0000000000abcd", at: 1_750_000_000_000},
+				"via-agent": {tier: reader.TierPrivate, config: map[string]any{"url": "https://db", "consumeOnly": true}, dbID: "65f0c0ffee0000000000abcd", at: 1_750_000_000_000},
+			},
+			"nobody": {},
 		},
 		loaded: []string{"zero", "kept", "dropped", "mongo"},
 	}, {
@@ -223,7 +230,7 @@ func (sc scenario) build(ctx context.Context, t *testing.T, rdb redis.UniversalC
 		for _, n := range names {
 			src[user] = append(src[user], serverdb.Server{
 				Name: n, DBID: "65f0c0ffee0000000000abcd",
-				Config: json.RawMessage(`{"url":"https://db"}`), UpdatedAtMs: 1_750_000_000_000,
+				Config: json.RawMessage(`{"url":"https://db"}`), UpdatedAtMs: 1_750_000_000_000, ConsumeOnly: sc.agentOnly[n],
 			})
 		}
 	}
@@ -291,7 +298,10 @@ func (sc scenario) build(ctx context.Context, t *testing.T, rdb redis.UniversalC
 			if w.tier == reader.TierPrivate {
 				v.Private[name] = raw
 			}
-			f.Servers[name] = raw
+			server := w
+			server.config = maps.Clone(w.config)
+			delete(server.config, "consumeOnly") // per user, never in the server's one value
+			f.Servers[name] = server.value(t)
 		}
 		f.Views[user] = v
 	}

@@ -44,6 +44,7 @@ func appOptions(cfg Config, log *zap.Logger) fx.Option {
 			newMetricsRegistry,
 			func(s *serverdb.Store) handlers.ServerSource { return s },
 			func(s *serverdb.Store) handlers.ServerIDs { return s },
+			func(s *serverdb.Store) handlers.AccessSource { return s },
 			Config.eventsConfig,
 			Config.registryConfig,
 			Config.lockConfig,

@@ -63,7 +63,7 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	src := &countingSource{inner: store}
 	e := &env{t: t, ctx: ctx, prefix: prefix, rdb: o.rdb, reg: reg, locks: locks, lc: devstack.LibreChat{DB: m.DB}, store: store, source: src}
 	e.flows = handlers.Map(handlers.Params{
-		Registry: reg, Locks: locks, Source: src, IDs: store,
+		Registry: reg, Locks: locks, Source: src, IDs: store, Access: store,
 		Config: handlers.Config{LoginRetryDelay: 20 * time.Millisecond},
 	})
 	return e

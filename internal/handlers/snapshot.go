@@ -42,7 +42,7 @@ func snapshot(servers []serverdb.Server, states []registry.ServerState, loadStar
 		if st.AccessVersion > 0 && !st.Allowed && st.AccessChangedAtMs >= since {
 			continue
 		}
-		entries = append(entries, registry.Entry{Name: s.Name, Rev: st.Rev})
+		entries = append(entries, registry.Entry{Name: s.Name, Rev: st.Rev, ConsumeOnly: s.ConsumeOnly})
 		a := registry.Adoption{Server: s.Name, Rev: st.Rev, Config: st.Config, DBID: s.DBID, UpdatedAtMs: st.UpdatedAtMs}
 		mongoNewer := len(st.Config) == 0 ||
 			(s.UpdatedAtMs > st.UpdatedAtMs && st.ConfigChangedAtMs < since)

@@ -21,6 +21,7 @@ type ServerIDs interface {
 var (
 	_ ServerSource = (*serverdb.Store)(nil)
 	_ ServerIDs    = (*serverdb.Store)(nil)
+	_ AccessSource = (*serverdb.Store)(nil)
 )
 
 // AccessSource reads from MongoDB's ACL what events do not carry: the users

@@ -97,10 +97,15 @@ func (r *Reader) Effective(ctx context.Context, userID string) (View, error) {
 	if d := pttl.Val(); d > 0 {
 		v.Loaded, v.ExpiresInMs = true, d.Milliseconds()
 	}
+	// Names in Redis are qualified by tenant; the user's tenant is in the
+	// members hash. Only the user's tenant's tier entries count.
+	tenant := members.Val()[layout.TenantField]
 	tierOf := map[string]Tier{}
 	for i := len(layout.SharedTiers) - 1; i >= 0; i-- { // lowest precedence first
 		for name := range tiers[i].Val() {
-			tierOf[name] = layout.SharedTiers[i]
+			if t, _ := layout.Unqualify(name); t == tenant {
+				tierOf[name] = layout.SharedTiers[i]
+			}
 		}
 	}
 	names := make([]string, 0, len(tierOf)+len(members.Val()))
@@ -118,12 +123,13 @@ func (r *Reader) Effective(ctx context.Context, userID string) (View, error) {
 	if err != nil {
 		return View{}, fmt.Errorf("read registry of %s: %w", userID, err)
 	}
-	for name, val := range values {
-		if t, shared := tierOf[name]; shared {
+	for qualified, val := range values {
+		_, name := layout.Unqualify(qualified)
+		if t, shared := tierOf[qualified]; shared {
 			v.Effective[name] = Entry{Tier: t, Config: val}
 			continue
 		}
-		if consumeOnly[name] {
+		if consumeOnly[qualified] {
 			val = withConsumeOnly(val)
 		}
 		v.Private[name] = val
@@ -140,7 +146,8 @@ func (r *Reader) Private(ctx context.Context, userID string) (map[string]json.Ra
 }
 
 // Server returns a server's value (found false when the server is deleted
-// or unknown). One round trip.
+// or unknown). name is the server's name in the default tenant, or
+// layout.Qualify(tenant, name). One round trip.
 func (r *Reader) Server(ctx context.Context, name string) (json.RawMessage, bool, error) {
 	val, err := r.rdb.Get(ctx, r.keys.ServerValue(name)).Result()
 	if errors.Is(err, redis.Nil) {
@@ -153,39 +160,53 @@ func (r *Reader) Server(ctx context.Context, name string) (json.RawMessage, bool
 }
 
 // Lookup returns the server userID sees under name, with the precedence of
-// Effective. One pipelined round trip.
+// Effective. One pipelined round trip for a user of the default tenant; a
+// user of another tenant (the same round trip tells) costs a second one.
 func (r *Reader) Lookup(ctx context.Context, userID, name string) (Entry, bool, error) {
+	e, ok, tenant, err := r.lookup(ctx, userID, name)
+	if err == nil && tenant != "" {
+		e, ok, _, err = r.lookup(ctx, userID, layout.Qualify(tenant, name))
+	}
+	return e, ok, err
+}
+
+// lookup reads the qualified name for userID and returns the user's tenant.
+func (r *Reader) lookup(ctx context.Context, userID, name string) (Entry, bool, string, error) {
 	k := r.keys
 	inTier := make([]*redis.BoolCmd, len(layout.SharedTiers))
-	var member, value *redis.StringCmd
+	var member, value, tenant *redis.StringCmd
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, t := range layout.SharedTiers {
 			inTier[i] = p.HExists(ctx, k.Tier(t), name)
 		}
 		member = p.HGet(ctx, k.UserMembers(userID), name)
+		tenant = p.HGet(ctx, k.UserMembers(userID), layout.TenantField)
 		value = p.Get(ctx, k.ServerValue(name))
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return Entry{}, false, fmt.Errorf("lookup %s for %s: %w", name, userID, err)
+		return Entry{}, false, "", fmt.Errorf("lookup %s for %s: %w", name, userID, err)
+	}
+	if t, _ := layout.Unqualify(name); t != tenant.Val() {
+		return Entry{}, false, tenant.Val(), nil // the caller retries qualified
 	}
 	val, err := value.Result()
 	if err != nil {
-		return Entry{}, false, nil
+		return Entry{}, false, tenant.Val(), nil
 	}
 	config := r.decrypt.DecryptValue(json.RawMessage(val))
 	for i, c := range inTier {
 		if c.Val() {
-			return Entry{Tier: layout.SharedTiers[i], Config: config}, true, nil
+			return Entry{Tier: layout.SharedTiers[i], Config: config}, true, tenant.Val(), nil
 		}
 	}
 	if IsMember(name, member.Val()) {
 		if IsConsumeOnly(member.Val()) {
 			config = withConsumeOnly(config)
 		}
-		return Entry{Tier: TierPrivate, Config: config}, true, nil
+		return Entry{Tier: TierPrivate, Config: config}, true, tenant.Val(), nil
 	}
-	return Entry{}, false, nil
+	return Entry{}, false, tenant.Val(), nil
 }
 
 // Loaded reports whether userID is loaded and how long until the registry
@@ -230,7 +251,7 @@ func (r *Reader) values(ctx context.Context, names []string) (map[string]json.Ra
 // IsMember reports whether a field of a user's members hash is a server the
 // user holds: not the loaded mark, not a tombstone ('-' value).
 func IsMember(field, value string) bool {
-	return field != layout.LoadedField && value != "" && value[0] != '-'
+	return !layout.IsReserved(field) && value != "" && value[0] != '-'
 }
 
 // IsConsumeOnly reports whether a membership value marks a server the user

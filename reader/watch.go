@@ -3,11 +3,14 @@ package reader
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/mcp-registry/worker/reader/layout"
 )
 
 // Change is one notice of a change to a user's effective view.
@@ -55,8 +58,9 @@ func (r *Reader) Watch(ctx context.Context, userID string) (<-chan Change, error
 type watcher struct {
 	r       *Reader
 	user    string
+	tenant  string // the user's tenant, as the members hash says
 	subs    *subscriptions
-	servers map[string]bool // servers whose feed is followed
+	servers map[string]bool // qualified names of the servers whose feed is followed
 }
 
 // follow re-reads the view and (un)subscribes server feeds to match it.
@@ -65,17 +69,26 @@ func (w *watcher) follow(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var add, drop []string
+	tenant, err := w.r.rdb.HGet(ctx, w.r.keys.UserMembers(w.user), layout.TenantField).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("tenant of %s: %w", w.user, err)
+	}
+	w.tenant = tenant
+	want := map[string]bool{}
 	for name := range v.Effective {
-		if !w.servers[name] {
-			w.servers[name] = true
-			add = append(add, w.r.keys.ServerFeed(name))
+		want[layout.Qualify(tenant, name)] = true
+	}
+	var add, drop []string
+	for q := range want {
+		if !w.servers[q] {
+			w.servers[q] = true
+			add = append(add, w.r.keys.ServerFeed(q))
 		}
 	}
-	for name := range w.servers {
-		if _, ok := v.Effective[name]; !ok {
-			delete(w.servers, name)
-			drop = append(drop, w.r.keys.ServerFeed(name))
+	for q := range w.servers {
+		if !want[q] {
+			delete(w.servers, q)
+			drop = append(drop, w.r.keys.ServerFeed(q))
 		}
 	}
 	w.subs.remove(ctx, drop...)
@@ -95,12 +108,9 @@ func (w *watcher) run(ctx context.Context, out chan<- Change) {
 			if json.Unmarshal([]byte(msg.Payload), &m) != nil {
 				continue
 			}
-			c := Change{UserID: w.user, Change: m.Change, Servers: m.Servers, Rev: m.Rev}
-			if m.Server != "" {
-				c.Servers = []string{m.Server}
-			}
-			if c.Servers == nil {
-				c.Servers = []string{}
+			c, ok := w.change(msg.Channel, m)
+			if !ok {
+				continue
 			}
 			if msg.Channel == userFeed || msg.Channel == w.r.keys.SharedFeed() {
 				_ = w.follow(ctx) // best effort; the next notice retries
@@ -112,6 +122,24 @@ func (w *watcher) run(ctx context.Context, out chan<- Change) {
 			}
 		}
 	}
+}
+
+// change turns a notice into the user's Change, with the user's names
+// (unqualified); ok is false for a shared-tier notice of another tenant.
+func (w *watcher) change(channel string, m feedMessage) (Change, bool) {
+	names := m.Servers
+	if m.Server != "" {
+		names = []string{m.Server}
+	}
+	c := Change{UserID: w.user, Change: m.Change, Servers: []string{}, Rev: m.Rev}
+	for _, q := range names {
+		t, name := layout.Unqualify(q)
+		if channel == w.r.keys.SharedFeed() && t != w.tenant {
+			continue
+		}
+		c.Servers = append(c.Servers, name)
+	}
+	return c, channel != w.r.keys.SharedFeed() || len(c.Servers) > 0
 }
 
 // subscriptions holds sharded pub/sub subscriptions: one connection on a

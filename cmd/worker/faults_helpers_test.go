@@ -295,7 +295,7 @@ func loadEmpty(ctx context.Context, t *testing.T, reg *registry.Registry, rdb *r
 					if began, _, err := reg.BeginLoad(ctx, u, token, registry.ModeLogin); err != nil || !began {
 						return fmt.Errorf("begin load of %s: began %v: %w", u, began, err)
 					}
-					if _, err := reg.CommitLoad(ctx, u, token, nil); err != nil {
+					if _, err := reg.CommitLoad(ctx, u, token, "", nil); err != nil {
 						return err
 					}
 					return rdb.Del(ctx, keys.UserLock(u)).Err()

@@ -10,6 +10,7 @@ import (
 	"github.com/mcp-registry/worker/internal/events"
 	"github.com/mcp-registry/worker/internal/lockstatus"
 	"github.com/mcp-registry/worker/internal/registry"
+	"github.com/mcp-registry/worker/reader/layout"
 )
 
 // GroupChanged handles group.changed: a group's members changed, so every
@@ -86,7 +87,7 @@ func (h *GroupChanged) concerned(ctx context.Context, ev events.Event) ([]string
 		return nil, fmt.Errorf("group %q servers: %w", ev.GroupID, err)
 	}
 	for _, s := range servers {
-		if err := h.reg.EachHolder(ctx, s, collect); err != nil {
+		if err := h.reg.EachHolder(ctx, layout.Qualify(ev.TenantID, s), collect); err != nil {
 			return nil, err
 		}
 	}

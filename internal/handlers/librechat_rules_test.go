@@ -61,3 +61,45 @@ func TestIntegrationDerivedAccessGrantsLoadedGroupMembers(t *testing.T) {
 	allowed := e.rdb.SMembers(e.ctx, e.reg.Keys().ServerAllowed("shared-tool")).Val()
 	assert.ElementsMatch(t, []string{m1, m2, notLoaded}, allowed)
 }
+
+// Hard case 24: one tenant never sees another's servers, in MongoDB and in
+// Redis: same-named servers of two tenants keep apart records, values and
+// tier entries; events carry tenantId.
+func TestIntegrationTenantsStayApart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	acme, globex := e.lc.InTenant("acme"), e.lc.InTenant("globex")
+	users := map[string]string{}
+	for name, lc := range map[string]devstack.LibreChat{"acme": acme, "globex": globex} {
+		uid, err := lc.AddUser(e.ctx, "USER", "")
+		require.NoError(t, err)
+		srv, err := lc.AddServer(e.ctx, "github", map[string]any{"url": "https://" + name + ".github"}, time.UnixMilli(1))
+		require.NoError(t, err)
+		require.NoError(t, lc.GrantUser(e.ctx, srv, uid, devstack.PermView))
+		users[name] = uid.Hex()
+		require.NoError(t, e.login(users[name]))
+	}
+	for name, u := range users {
+		v := e.view(u)
+		require.Contains(t, v.Private, "github", name)
+		assert.Equal(t, "https://"+name+".github", decodeValue(t, v.Private["github"])["url"], name)
+	}
+
+	// acme's server changes and is shared: globex's stays as it was, private.
+	w := e.mainWorld()
+	up := updated("github", cfg("https://acme.github/v2"), 10)
+	up.TenantID = "acme"
+	w.must(up)
+	sh := shared("github", cfg("https://acme.github/v2"), 11)
+	sh.TenantID = "acme"
+	w.must(sh)
+	a, g := e.view(users["acme"]), e.view(users["globex"])
+	assert.Equal(t, "app", string(a.Effective["github"].Tier))
+	assert.Equal(t, "https://acme.github/v2", decodeValue(t, a.Effective["github"].Config)["url"])
+	assert.Equal(t, "private", string(g.Effective["github"].Tier), "acme's share does not reach globex")
+	assert.Equal(t, "https://globex.github", decodeValue(t, g.Effective["github"].Config)["url"])
+	got, ok, err := e.reg.Lookup(e.ctx, users["globex"], "github")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "https://globex.github", decodeValue(t, got.Config)["url"])
+}

@@ -9,6 +9,8 @@ import (
 	"github.com/mcp-registry/worker/internal/events"
 	"github.com/mcp-registry/worker/internal/lockstatus"
 	"github.com/mcp-registry/worker/internal/registry"
+	"github.com/mcp-registry/worker/internal/serverdb"
+	"github.com/mcp-registry/worker/reader/layout"
 )
 
 // DefaultLoginRetryDelay is how soon a login that found the user's load in
@@ -72,7 +74,11 @@ func loadUser(ctx context.Context, reg *registry.Registry, source ServerSource, 
 	if err != nil {
 		return err
 	}
-	servers = withValidNames(servers)
+	tenant, err := userTenant(ctx, source, user, servers)
+	if err != nil {
+		return err
+	}
+	servers = qualified(withValidNames(servers))
 	names := make([]string, len(servers))
 	for i, s := range servers {
 		names[i] = s.Name
@@ -85,10 +91,42 @@ func loadUser(ctx context.Context, reg *registry.Registry, source ServerSource, 
 	if err := reg.AdoptValues(ctx, adoptions); err != nil {
 		return err
 	}
-	if _, err = reg.CommitLoad(ctx, user, token, entries); err != nil {
+	if _, err = reg.CommitLoad(ctx, user, token, tenant, entries); err != nil {
 		return err
 	}
 	return reg.ReleaseClaims(ctx, user, leftOut(names, entries))
+}
+
+// userTenant is the user's tenant: the one of the servers MongoDB returned
+// (all of the user's tenant), else, for a user with none, the source's
+// answer when it can tell (a user whose tenantId is unusable gets a tenant no
+// tier has: such a user sees nothing).
+func userTenant(ctx context.Context, source ServerSource, user string, servers []serverdb.Server) (string, error) {
+	if len(servers) > 0 {
+		return servers[0].Tenant, nil
+	}
+	ts, ok := source.(TenantSource)
+	if !ok {
+		return "", nil
+	}
+	t, err := ts.UserTenant(ctx, user)
+	if errors.Is(err, serverdb.ErrNoTenant) {
+		return noTenant, nil
+	}
+	return t, err
+}
+
+// noTenant is the tenant of a user whose tenantId is unusable: reserved (a
+// NUL byte), so it matches no server's tenant.
+const noTenant = "\x00"
+
+// qualified renames each server to its registry name in its tenant
+// (layout.Qualify), so two tenants' servers of one name stay apart in Redis.
+func qualified(servers []serverdb.Server) []serverdb.Server {
+	for i := range servers {
+		servers[i].Name = layout.Qualify(servers[i].Tenant, servers[i].Name)
+	}
+	return servers
 }
 
 // leftOut returns the names no entry holds (entries keep the names' order).

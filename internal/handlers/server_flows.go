@@ -9,6 +9,7 @@ import (
 	"github.com/mcp-registry/worker/internal/events"
 	"github.com/mcp-registry/worker/internal/lockstatus"
 	"github.com/mcp-registry/worker/internal/registry"
+	"github.com/mcp-registry/worker/reader/layout"
 )
 
 // serverBusyDelay is how soon a server event is looked at again when another
@@ -60,10 +61,11 @@ func (h *ServerFlow) Handle(ctx context.Context, ev events.Event) error {
 	if err != nil {
 		return events.Permanent(err)
 	}
+	server := change.Server // qualified by the event's tenant
 	if ev.DeriveAccess && h.access == nil {
 		return events.Permanentf("%s %q carries no allowedUserIds and no MongoDB is configured to derive them", h.kind, ev.ServerName)
 	}
-	err = h.locks.WithLock(ctx, h.reg.Keys().ServerLock(ev.ServerName), func(ctx context.Context, f lockstatus.Fence) error {
+	err = h.locks.WithLock(ctx, h.reg.Keys().ServerLock(server), func(ctx context.Context, f lockstatus.Fence) error {
 		if ev.DeriveAccess {
 			if change, err = h.derive(ctx, f.Token, ev, change); err != nil {
 				return err
@@ -82,10 +84,10 @@ func (h *ServerFlow) Handle(ctx context.Context, ev events.Event) error {
 			var tier registry.Tier
 			tier, drained, err = fanOut(ctx, h.reg, res)
 			if err == nil && res.Pending.Has(registry.AspectScope) {
-				err = h.reg.SettleServerTTL(ctx, f.Token, ev.ServerName)
+				err = h.reg.SettleServerTTL(ctx, f.Token, server)
 			}
 			if err == nil {
-				err = h.reg.FinishFanout(ctx, f.Token, ev.ServerName, tier, drained)
+				err = h.reg.FinishFanout(ctx, f.Token, server, tier, drained)
 			}
 		}
 		if err != nil {
@@ -94,7 +96,7 @@ func (h *ServerFlow) Handle(ctx context.Context, ev events.Event) error {
 			// that the retry redoes it from the current record.
 			markCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
 			defer cancel()
-			return errors.Join(err, h.reg.MarkFanout(markCtx, ev.ServerName, res.Pending))
+			return errors.Join(err, h.reg.MarkFanout(markCtx, server, res.Pending))
 		}
 		return nil
 	})
@@ -114,7 +116,7 @@ func (h *ServerFlow) Handle(ctx context.Context, ev events.Event) error {
 func (h *ServerFlow) derive(ctx context.Context, token string, ev events.Event, c registry.Change) (registry.Change, error) {
 	first := true
 	public, err := h.access.AllowedUsers(ctx, ev.TenantID, ev.ServerName, func(users []string) error {
-		err := h.reg.StageAllowed(ctx, ev.ServerName, token, users, first)
+		err := h.reg.StageAllowed(ctx, c.Server, token, users, first)
 		first = false
 		return err
 	})
@@ -126,7 +128,7 @@ func (h *ServerFlow) derive(ctx context.Context, token string, ev events.Event, 
 		return c, nil
 	}
 	if first { // no chunk: nobody
-		if err := h.reg.StageAllowed(ctx, ev.ServerName, token, nil, true); err != nil {
+		if err := h.reg.StageAllowed(ctx, c.Server, token, nil, true); err != nil {
 			return c, err
 		}
 	}
@@ -147,7 +149,8 @@ func (h *ServerFlow) writeValue(ctx context.Context, token string, res registry.
 	}
 	dbID := ""
 	if rec.DBID == "" && h.ids != nil {
-		id, found, err := h.ids.ServerID(ctx, rec.Name)
+		_, name := layout.Unqualify(rec.Name)
+		id, found, err := h.ids.ServerID(ctx, name)
 		if err != nil {
 			return err
 		}
@@ -161,7 +164,7 @@ func (h *ServerFlow) writeValue(ctx context.Context, token string, res registry.
 // changeFor says which aspects of the record an event sets.
 func changeFor(kind events.Kind, ev events.Event) (registry.Change, error) {
 	c := registry.Change{
-		Server: ev.ServerName, Version: ev.Version, Config: ev.Config,
+		Server: layout.Qualify(ev.TenantID, ev.ServerName), Version: ev.Version, Config: ev.Config,
 		UpdatedAtMs: ev.UpdatedAtMs, DBID: ev.DBID,
 	}
 	switch kind {

@@ -24,6 +24,12 @@ var (
 	_ AccessSource = (*serverdb.Store)(nil)
 )
 
+// TenantSource tells a user's tenant ("" default) when no server of the
+// user's says it (serverdb.Store.UserTenant).
+type TenantSource interface {
+	UserTenant(ctx context.Context, userID string) (string, error)
+}
+
 // AccessSource reads from MongoDB's ACL what events do not carry: the users
 // a server is shared with (server.access / server.unshared without
 // allowedUserIds), a group's members and the servers a group reaches

@@ -52,7 +52,7 @@ func loadUser(t *testing.T, reg *registry.Registry, c redis.UniversalClient, use
 	t.Helper()
 	tok := "load-" + user
 	beginLoad(t, reg, c, user, tok)
-	n, err := reg.CommitLoad(t.Context(), user, tok, entries)
+	n, err := reg.CommitLoad(t.Context(), user, tok, "", entries)
 	require.NoError(t, err)
 	require.Equal(t, len(entries), n)
 }

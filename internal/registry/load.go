@@ -55,14 +55,15 @@ type Entry struct {
 	ConsumeOnly bool
 }
 
-// CommitLoad replaces user's membership with entries, applies the changes
-// recorded during the load, and marks the user loaded, all in one atomic step
-// fenced by the lock token. It returns the number of servers the user holds,
+// CommitLoad replaces user's membership with entries (qualified server
+// names), applies the changes recorded during the load, notes the user's
+// tenant ("" default) and marks the user loaded, all in one atomic step fenced
+// by the lock token. It returns the number of servers the user holds,
 // ErrFenced or ErrSuperseded.
-func (r *Registry) CommitLoad(ctx context.Context, user, token string, entries []Entry) (int, error) {
+func (r *Registry) CommitLoad(ctx context.Context, user, token, tenant string, entries []Entry) (int, error) {
 	k := r.keys
-	args := make([]any, 0, 4+3*len(entries))
-	args = append(args, token, r.cfg.CacheTTL.Milliseconds(), strconv.FormatInt(time.Now().UnixMilli(), 10), user)
+	args := make([]any, 0, 5+3*len(entries))
+	args = append(args, token, r.cfg.CacheTTL.Milliseconds(), strconv.FormatInt(time.Now().UnixMilli(), 10), user, tenant)
 	for _, e := range entries {
 		consume := ""
 		if e.ConsumeOnly {

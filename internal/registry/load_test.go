@@ -88,7 +88,7 @@ func TestIntegrationCommitLoad(t *testing.T) {
 		k := reg.Keys()
 		beginLoad(t, reg, c, "u1", "tok")
 		before := time.Now().UnixMilli()
-		n, err := reg.CommitLoad(t.Context(), "u1", "tok", []registry.Entry{
+		n, err := reg.CommitLoad(t.Context(), "u1", "tok", "", []registry.Entry{
 			{Name: "a", Rev: 3}, {Name: "b:{x}", Rev: 0}, {Name: "c", Rev: 7},
 		})
 		after := time.Now().UnixMilli()
@@ -126,7 +126,7 @@ func TestIntegrationCommitLoad(t *testing.T) {
 		reg, c := newRegistry(t)
 		k := reg.Keys()
 		beginLoad(t, reg, c, "u1", "tok")
-		n, err := reg.CommitLoad(t.Context(), "u1", "tok", nil)
+		n, err := reg.CommitLoad(t.Context(), "u1", "tok", "", nil)
 		require.NoError(t, err)
 		assert.Zero(t, n)
 		m := hgetAll(t, c, k.UserMembers("u1"))
@@ -143,7 +143,7 @@ func TestIntegrationCommitLoad(t *testing.T) {
 		reg, c := newRegistry(t)
 		k := reg.Keys()
 		beginLoad(t, reg, c, "u1", "tok")
-		_, err := reg.CommitLoad(t.Context(), "u1", "wrong", []registry.Entry{{Name: "a", Rev: 1}})
+		_, err := reg.CommitLoad(t.Context(), "u1", "wrong", "", []registry.Entry{{Name: "a", Rev: 1}})
 		require.ErrorIs(t, err, registry.ErrFenced)
 		assert.False(t, exists(t, c, k.UserMembers("u1")))
 		assert.Equal(t, map[string]string{"\x00token": "tok"}, hgetAll(t, c, k.UserPending("u1")), "the load goes on")
@@ -154,7 +154,7 @@ func TestIntegrationCommitLoad(t *testing.T) {
 		k := reg.Keys()
 		beginLoad(t, reg, c, "u1", "tok")
 		holdLock(t, c, k.UserLock("u1"), "taken-over")
-		_, err := reg.CommitLoad(t.Context(), "u1", "tok", []registry.Entry{{Name: "a", Rev: 1}})
+		_, err := reg.CommitLoad(t.Context(), "u1", "tok", "", []registry.Entry{{Name: "a", Rev: 1}})
 		require.ErrorIs(t, err, registry.ErrFenced)
 		assert.False(t, exists(t, c, k.UserMembers("u1")))
 		assert.Equal(t, map[string]string{"\x00token": "tok"}, hgetAll(t, c, k.UserPending("u1")))
@@ -166,7 +166,7 @@ func TestIntegrationCommitLoad(t *testing.T) {
 		beginLoad(t, reg, c, "u1", "tok")
 		require.Equal(t, registry.ResultPending, applyOne(t, reg, "u1", registry.OpSet, 4))
 		require.NoError(t, reg.Invalidate(t.Context(), "u1"))
-		_, err := reg.CommitLoad(t.Context(), "u1", "tok", []registry.Entry{{Name: "a", Rev: 1}})
+		_, err := reg.CommitLoad(t.Context(), "u1", "tok", "", []registry.Entry{{Name: "a", Rev: 1}})
 		require.ErrorIs(t, err, registry.ErrSuperseded)
 		assert.False(t, exists(t, c, k.UserMembers("u1")))
 		assert.False(t, exists(t, c, k.UserPending("u1")))
@@ -178,7 +178,7 @@ func TestIntegrationCommitLoad(t *testing.T) {
 		beginLoad(t, reg, c, "u1", "first")
 		beginLoad(t, reg, c, "u1", "second")
 		holdLock(t, c, k.UserLock("u1"), "first")
-		_, err := reg.CommitLoad(t.Context(), "u1", "first", []registry.Entry{{Name: "a", Rev: 1}})
+		_, err := reg.CommitLoad(t.Context(), "u1", "first", "", []registry.Entry{{Name: "a", Rev: 1}})
 		require.ErrorIs(t, err, registry.ErrSuperseded)
 		assert.False(t, exists(t, c, k.UserMembers("u1")))
 		assert.Equal(t, map[string]string{"\x00token": "second"}, hgetAll(t, c, k.UserPending("u1")))
@@ -193,7 +193,7 @@ func TestIntegrationCommitLoad(t *testing.T) {
 			entries[i] = registry.Entry{Name: fmt.Sprintf("srv-%04d", i), Rev: int64(i + 1)}
 		}
 		beginLoad(t, reg, c, "u1", "tok")
-		n, err := reg.CommitLoad(t.Context(), "u1", "tok", entries)
+		n, err := reg.CommitLoad(t.Context(), "u1", "tok", "", entries)
 		require.NoError(t, err)
 		assert.Equal(t, count, n)
 		m := hgetAll(t, c, k.UserMembers("u1"))
@@ -240,7 +240,7 @@ func TestIntegrationCommitLoadAppliesPendingWhenNewer(t *testing.T) {
 			if tt.snapshot >= 0 {
 				entries = append(entries, registry.Entry{Name: "srv", Rev: tt.snapshot})
 			}
-			n, err := reg.CommitLoad(t.Context(), "u1", "tok", entries)
+			n, err := reg.CommitLoad(t.Context(), "u1", "tok", "", entries)
 			require.NoError(t, err)
 			wantN := 1
 			if tt.held {

@@ -145,3 +145,35 @@ const (
 
 // SharedTiers lists the shared tiers in precedence order.
 var SharedTiers = []Tier{TierApp, TierUser}
+
+// TenantField is the reserved field of a user's members hash holding the
+// user's tenant (absent for the default tenant, the documents without
+// tenantId). Readers filter the shared tiers by it.
+const TenantField = "\x00tenant"
+
+// IsReserved reports whether a members-hash field is one of the worker's
+// reserved fields (they start with a NUL byte, which no server name has).
+func IsReserved(field string) bool { return field != "" && field[0] == 0 }
+
+// tenantSep separates a tenant from a server name in a qualified name: a
+// control character, which no validated id contains, so the split is exact.
+const tenantSep = "\x1f"
+
+// Qualify returns the registry's name of server name in tenant: the name
+// itself in the default tenant (""), else "<tenant>\x1f<name>". Server keys,
+// memberships, tiers and feeds use qualified names, so two tenants' servers
+// of the same name never share a record, a value or a tier entry.
+func Qualify(tenant, name string) string {
+	if tenant == "" {
+		return name
+	}
+	return tenant + tenantSep + name
+}
+
+// Unqualify splits a qualified name into tenant ("" default) and name.
+func Unqualify(qualified string) (tenant, name string) {
+	if t, n, ok := strings.Cut(qualified, tenantSep); ok {
+		return t, n
+	}
+	return "", qualified
+}

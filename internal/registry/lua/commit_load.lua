@@ -12,7 +12,9 @@
 -- ARGV[2]  TTL in ms
 -- ARGV[3]  load time, Unix ms (the loaded mark's value)
 -- ARGV[4]  user id (for the notice)
--- ARGV[5..] triples: server name, record revision the snapshot read (0: none),
+-- ARGV[5]  the user's tenant ('' for the default tenant), kept in '\0tenant'
+--          so readers pick the user's tenant's shared tiers
+-- ARGV[6..] triples: server name, record revision the snapshot read (0: none),
 --          'c' when the user reaches the server only through an agent
 --          (consumeOnly) or ''
 --
@@ -33,7 +35,7 @@ if redis.call('HGET', KEYS[2], '\0token') ~= token then
 end
 
 local revs, consume = {}, {}
-for i = 5, #ARGV, 3 do
+for i = 6, #ARGV, 3 do
   revs[ARGV[i]] = tonumber(ARGV[i + 1])
   if ARGV[i + 2] == 'c' then
     consume[ARGV[i]] = true
@@ -59,6 +61,10 @@ end
 
 redis.call('DEL', KEYS[1], KEYS[2])
 local n, batch = 0, {'\0loaded', ARGV[3]}
+if ARGV[5] ~= '' then
+  batch[#batch + 1] = '\0tenant'
+  batch[#batch + 1] = ARGV[5]
+end
 for name, rev in pairs(revs) do
   batch[#batch + 1] = name
   if consume[name] then

@@ -78,7 +78,10 @@ type scenario struct {
 	logins map[string][]string
 	// agentOnly names login servers reached only through an agent (consumeOnly).
 	agentOnly map[string]bool
-	events    []events.Event
+	// tenants maps users to their tenant (their login servers are that
+	// tenant's, with the URL https://db/<tenant>).
+	tenants map[string]string
+	events  []events.Event
 	// want is the expected effective view per user: name -> tier and the
 	// config fields the value must have besides updatedAt/lastUpdatedAt/dbId.
 	want map[string]map[string]wantEntry
@@ -180,6 +183,33 @@ func scenarios() []scenario {
 		},
 		loaded: []string{"zero", "kept", "dropped", "mongo"},
 	}, {
+		name: "tenants", about: "two tenants with a server of the same name, and one tenant's shared server: each user sees only the own tenant's (names in Redis are tenant-qualified)",
+		users: []string{"ua", "ug"}, servers: []string{layout.Qualify("acme", "github"), layout.Qualify("globex", "github"), layout.Qualify("acme", "tool")},
+		tenants: map[string]string{"ua": "acme", "ug": "globex"},
+		logins:  map[string][]string{"ua": {"github"}, "ug": {"github"}},
+		events: []events.Event{
+			func() events.Event {
+				e := ev(events.KindServerShared, "tool", 1, `{"url":"https://tool"}`)
+				e.TenantID = "acme"
+				return e
+			}(),
+		},
+		want: map[string]map[string]wantEntry{
+			"ua": {
+				"github": {tier: reader.TierPrivate, config: map[string]any{"url": "https://db/acme"}, dbID: "65f0c0ffee0000000000abcd", at: 1_750_000_000_000},
+				"tool":   {tier: reader.TierApp, config: map[string]any{"url": "https://tool"}, at: 1},
+			},
+			"ug": {
+				"github": {tier: reader.TierPrivate, config: map[string]any{"url": "https://db/globex"}, dbID: "65f0c0ffee0000000000abcd", at: 1_750_000_000_000},
+			},
+		},
+		others: map[string]wantEntry{
+			layout.Qualify("acme", "github"):   {config: map[string]any{"url": "https://db/acme"}, dbID: "65f0c0ffee0000000000abcd", at: 1_750_000_000_000},
+			layout.Qualify("globex", "github"): {config: map[string]any{"url": "https://db/globex"}, dbID: "65f0c0ffee0000000000abcd", at: 1_750_000_000_000},
+			layout.Qualify("acme", "tool"):     {config: map[string]any{"url": "https://tool"}, at: 1},
+		},
+		loaded: []string{"ua", "ug"},
+	}, {
 		name: "encrypted", about: "oauth.client_secret and apiKey.key encrypted with CREDS_KEY as LibreChat does (AES-256-CBC, '<iv hex>:<ct hex>'); a plain field stays as it is",
 		credsKey: fixtureCredsKey, users: []string{"enc"}, servers: []string{"vault", "plain"},
 		events: []events.Event{
@@ -197,6 +227,13 @@ func scenarios() []scenario {
 		},
 		loaded: []string{"enc"},
 	}}
+}
+
+func tenantPath(tenant string) string {
+	if tenant == "" {
+		return ""
+	}
+	return "/" + tenant
 }
 
 // encryptFixture encrypts like LibreChat, with an IV derived from the text so
@@ -230,7 +267,8 @@ func (sc scenario) build(ctx context.Context, t *testing.T, rdb redis.UniversalC
 		for _, n := range names {
 			src[user] = append(src[user], serverdb.Server{
 				Name: n, DBID: "65f0c0ffee0000000000abcd",
-				Config: json.RawMessage(`{"url":"https://db"}`), UpdatedAtMs: 1_750_000_000_000, ConsumeOnly: sc.agentOnly[n],
+				Config: json.RawMessage(`{"url":"https://db` + tenantPath(sc.tenants[user]) + `"}`), UpdatedAtMs: 1_750_000_000_000, ConsumeOnly: sc.agentOnly[n],
+				Tenant: sc.tenants[user],
 			})
 		}
 	}
@@ -301,7 +339,7 @@ func (sc scenario) build(ctx context.Context, t *testing.T, rdb redis.UniversalC
 			server := w
 			server.config = maps.Clone(w.config)
 			delete(server.config, "consumeOnly") // per user, never in the server's one value
-			f.Servers[name] = server.value(t)
+			f.Servers[layout.Qualify(sc.tenants[user], name)] = server.value(t)
 		}
 		f.Views[user] = v
 	}
@@ -382,6 +420,11 @@ func TestIntegrationConformanceGoReader(t *testing.T) {
 					g := got.Effective[name]
 					assert.Equal(t, w.Tier, g.Tier, "%s %s", user, name)
 					assert.JSONEq(t, string(w.Config), string(g.Config), "%s %s", user, name)
+					l, ok, err := rd.Lookup(ctx, user, name)
+					require.NoError(t, err)
+					require.True(t, ok, "lookup %s %s", user, name)
+					assert.Equal(t, w.Tier, l.Tier, "lookup %s %s", user, name)
+					assert.JSONEq(t, string(w.Config), string(l.Config), "lookup %s %s", user, name)
 				}
 			}
 			for name, want := range f.Servers {

@@ -163,6 +163,9 @@ func (r *Reader) Server(ctx context.Context, name string) (json.RawMessage, bool
 // Effective. One pipelined round trip for a user of the default tenant; a
 // user of another tenant (the same round trip tells) costs a second one.
 func (r *Reader) Lookup(ctx context.Context, userID, name string) (Entry, bool, error) {
+	if t, _ := layout.Unqualify(name); t != "" {
+		return Entry{}, false, nil // a plain server name never holds the tenant separator
+	}
 	e, ok, tenant, err := r.lookup(ctx, userID, name)
 	if err == nil && tenant != "" {
 		e, ok, _, err = r.lookup(ctx, userID, layout.Qualify(tenant, name))

@@ -4,6 +4,30 @@
 /** The reserved field of a user's members hash that marks the user as loaded. */
 export const LOADED_FIELD = "\u0000loaded";
 
+/** The reserved field of a user's members hash holding the user's tenant (absent: the default tenant). */
+export const TENANT_FIELD = "\u0000tenant";
+
+/** Whether a members-hash field is reserved (starts with NUL, which no server name has). */
+export function isReserved(field: string): boolean {
+  return field.startsWith("\u0000");
+}
+
+const TENANT_SEP = "\u001f";
+
+/**
+ * The registry's name of server `name` in `tenant`: the name itself in the
+ * default tenant (""), else `<tenant>\u001f<name>` (Go: layout.Qualify).
+ */
+export function qualify(tenant: string, name: string): string {
+  return tenant === "" ? name : `${tenant}${TENANT_SEP}${name}`;
+}
+
+/** Splits a qualified name into its tenant ("" default) and name. */
+export function unqualify(qualified: string): { tenant: string; name: string } {
+  const i = qualified.indexOf(TENANT_SEP);
+  return i < 0 ? { tenant: "", name: qualified } : { tenant: qualified.slice(0, i), name: qualified.slice(i + 1) };
+}
+
 /** The shared tiers, in precedence order on a name clash (app beats user). */
 export const SHARED_TIERS = ["app", "user"] as const;
 
@@ -70,7 +94,7 @@ export class Keys {
  * the loaded mark, not a tombstone (a value starting with '-'), not empty.
  */
 export function isMember(field: string, value: string | null | undefined): boolean {
-  return field !== LOADED_FIELD && typeof value === "string" && value !== "" && value[0] !== "-";
+  return !isReserved(field) && typeof value === "string" && value !== "" && value[0] !== "-";
 }
 
 /**

@@ -2,7 +2,7 @@
 import { type Commands, type DedicatedSubscriber, type RegistryClient, type ShardedSubscriber, MAP_REPLIES, isCluster } from "./client.js";
 import { Decrypter } from "./decrypt.js";
 import { type JsonValue, parseValue, setOwn } from "./json.js";
-import { Keys, SHARED_TIERS, type SharedTier, type Tier, isConsumeOnly, isMember } from "./keys.js";
+import { Keys, SHARED_TIERS, type SharedTier, TENANT_FIELD, type Tier, isConsumeOnly, isMember, qualify, unqualify } from "./keys.js";
 import { type WatchOptions, Watcher } from "./watch.js";
 
 export interface ReaderOptions {
@@ -61,9 +61,13 @@ export class RegistryReader {
       this.cmd.hGetAll(k.userMembers(userId)),
       ...SHARED_TIERS.map((t) => this.cmd.hGetAll(k.tier(t))),
     ]);
+    // Names in Redis are qualified by tenant; only the user's tenant's tier entries count.
+    const tenant = members.get(TENANT_FIELD) ?? "";
     const tierOf = new Map<string, SharedTier>();
     for (let i = SHARED_TIERS.length - 1; i >= 0; i--) {
-      for (const name of tiers[i]?.keys() ?? []) tierOf.set(name, SHARED_TIERS[i] as SharedTier);
+      for (const name of tiers[i]?.keys() ?? []) {
+        if (unqualify(name).tenant === tenant) tierOf.set(name, SHARED_TIERS[i] as SharedTier);
+      }
     }
     const names = [...tierOf.keys()];
     const consumeOnly = new Set<string>();
@@ -75,9 +79,10 @@ export class RegistryReader {
     }
     const values = await this.values(names);
     const view: View = { userId, loaded: pttl > 0, expiresInMs: pttl > 0 ? pttl : 0, private: {}, effective: {} };
-    for (const [name, value] of values) {
-      const tier = tierOf.get(name);
-      const config = consumeOnly.has(name) ? withConsumeOnly(value) : value;
+    for (const [qualified, value] of values) {
+      const tier = tierOf.get(qualified);
+      const name = unqualify(qualified).name;
+      const config = consumeOnly.has(qualified) ? withConsumeOnly(value) : value;
       if (tier === undefined) setOwn(view.private, name, config);
       setOwn(view.effective, name, { tier: tier ?? "private", config });
     }
@@ -96,19 +101,36 @@ export class RegistryReader {
     return raw === null ? null : this.value(raw);
   }
 
-  /** The server userId sees under name, with the precedence of effective(); null when none. One round trip. */
+  /**
+   * The server userId sees under name, with the precedence of effective();
+   * null when none. One round trip for a user of the default tenant, two for
+   * a user of another tenant (the first tells the tenant).
+   */
   async lookup(userId: string, name: string): Promise<Entry | null> {
+    if (unqualify(name).tenant !== "") return null; // a plain server name never holds the tenant separator
+    const first = await this.lookupIn(userId, name);
+    return first.tenant === "" ? first.entry : (await this.lookupIn(userId, qualify(first.tenant, name))).entry;
+  }
+
+  private async lookupIn(userId: string, name: string): Promise<{ entry: Entry | null; tenant: string }> {
     const k = this.keys;
-    const [inApp, inUser, member, raw] = await Promise.all([
+    const [inApp, inUser, member, tenantRaw, raw] = await Promise.all([
       this.cmd.hExists(k.tier("app"), name),
       this.cmd.hExists(k.tier("user"), name),
       this.cmd.hGet(k.userMembers(userId), name),
+      this.cmd.hGet(k.userMembers(userId), TENANT_FIELD),
       this.cmd.get(k.serverValue(name)),
     ]);
+    const tenant = tenantRaw ?? "";
+    if (unqualify(name).tenant !== tenant) return { entry: null, tenant };
+    return { entry: this.entryOf(name, Boolean(inApp), Boolean(inUser), member, raw), tenant: "" };
+  }
+
+  private entryOf(name: string, inApp: boolean, inUser: boolean, member: string | null | undefined, raw: string | null): Entry | null {
     if (raw === null) return null;
     const config = this.value(raw);
-    if (Boolean(inApp)) return { tier: "app", config };
-    if (Boolean(inUser)) return { tier: "user", config };
+    if (inApp) return { tier: "app", config };
+    if (inUser) return { tier: "user", config };
     if (isMember(name, member)) {
       return { tier: "private", config: isConsumeOnly(member) ? withConsumeOnly(config) : config };
     }
@@ -128,7 +150,12 @@ export class RegistryReader {
    * close().
    */
   async watch(userId: string, opts: WatchOptions = {}): Promise<Watcher> {
-    const names = async (): Promise<string[]> => Object.keys((await this.effective(userId)).effective);
+    // The feeds of the view's servers, by their qualified names, and the user's tenant.
+    const names = async (): Promise<{ tenant: string; names: string[] }> => {
+      const [view, tenant] = await Promise.all([this.effective(userId), this.cmd.hGet(this.keys.userMembers(userId), TENANT_FIELD)]);
+      const t = tenant ?? "";
+      return { tenant: t, names: Object.keys(view.effective).map((n) => qualify(t, n)) };
+    };
     const w = new Watcher(userId, this.keys, await this.sub(), names, opts);
     try {
       await w.start();

@@ -1,6 +1,6 @@
 // watch(): a user's change feed over sharded pub/sub (SSUBSCRIBE).
 import type { Listener, ShardedSubscriber } from "./client.js";
-import type { Keys } from "./keys.js";
+import { type Keys, unqualify } from "./keys.js";
 
 /** One change that concerns the watched user. */
 export interface Change {
@@ -52,12 +52,14 @@ export class Watcher implements AsyncIterableIterator<Change> {
   private readonly serverOf = new Map<string, string>();
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  /** The user's tenant at the last re-read ("" default): shared notices of other tenants are dropped. */
+  private tenant = "";
 
   constructor(
     readonly userId: string,
     private readonly keys: Keys,
     private readonly sub: ShardedSubscriber,
-    private readonly names: () => Promise<string[]>,
+    private readonly names: () => Promise<{ tenant: string; names: string[] }>,
     private readonly opts: WatchOptions = {},
   ) {}
 
@@ -72,7 +74,7 @@ export class Watcher implements AsyncIterableIterator<Change> {
 
   /** The servers whose feeds are followed now (the effective view at the last re-read). */
   watching(): string[] {
-    return [...this.servers.keys()].sort();
+    return [...this.servers.keys()].map((q) => unqualify(q).name).sort();
   }
 
   /** Resolves when the re-reads scheduled so far are done. */
@@ -83,14 +85,20 @@ export class Watcher implements AsyncIterableIterator<Change> {
   private readonly onUser: Listener = (message) => {
     const n = parseNotice(message);
     if (!n) return;
-    this.push({ ...n, userId: typeof n.userId === "string" ? n.userId : this.userId, servers: strings(n.servers) } as Change);
+    const servers = strings(n.servers).map((q) => unqualify(q).name);
+    this.push({ ...n, userId: typeof n.userId === "string" ? n.userId : this.userId, servers } as Change);
     if (n.change === "added" || n.change === "removed" || n.change === "reloaded") void this.resync();
   };
 
   private readonly onShared: Listener = (message) => {
     const n = parseNotice(message);
     if (!n) return;
-    this.push({ ...n, userId: this.userId, servers: strings(n.servers) } as Change);
+    const servers = strings(n.servers)
+      .map(unqualify)
+      .filter((q) => q.tenant === this.tenant)
+      .map((q) => q.name);
+    if (servers.length === 0) return; // another tenant's tiers
+    this.push({ ...n, userId: this.userId, servers } as Change);
     if (n.change === "added" || n.change === "removed") void this.resync();
   };
 
@@ -99,7 +107,7 @@ export class Watcher implements AsyncIterableIterator<Change> {
     if (!n) return;
     const server = typeof n.server === "string" ? n.server : this.serverOf.get(channel);
     if (server === undefined) return;
-    this.push({ userId: this.userId, change: n.change as Change["change"], servers: [server], rev: n.rev });
+    this.push({ userId: this.userId, change: n.change as Change["change"], servers: [unqualify(server).name], rev: n.rev });
   };
 
   /** Re-reads the view's names and makes the server subscriptions match (serialised). */
@@ -107,7 +115,9 @@ export class Watcher implements AsyncIterableIterator<Change> {
     this.chain = this.chain.then(async () => {
       if (this.closed) return;
       try {
-        const want = new Set(await this.names());
+        const view = await this.names();
+        this.tenant = view.tenant;
+        const want = new Set(view.names);
         if (this.closed) return;
         const add = [...want].filter((s) => !this.servers.has(s));
         const drop = [...this.servers.keys()].filter((s) => !want.has(s));

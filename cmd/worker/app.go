@@ -51,6 +51,12 @@ func appOptions(cfg Config, log *zap.Logger) fx.Option {
 			Config.serverdbConfig,
 			Config.handlersConfig,
 			newOpsParams,
+			func(reg *registry.Registry, lc *lockstatus.Locker, src handlers.ServerSource) *handlers.Reconciler {
+				return handlers.NewReconciler(reg, lc, src)
+			},
+			func(rec *handlers.Reconciler, c Config, r prometheus.Registerer) *reconcileLoop {
+				return newReconcileLoop(rec, c, log.Named("reconcile"), r)
+			},
 		),
 		registry.Module,
 		lockstatus.Module,
@@ -108,17 +114,18 @@ func newOpsParams(c Config, reg *prometheus.Registry, rdb redis.UniversalClient,
 type lifecycle struct {
 	fx.In
 
-	LC       fx.Lifecycle
-	Config   Config
-	Log      *zap.Logger
-	Redis    redis.UniversalClient
-	Registry *registry.Registry
-	Mongo    *mongo.Client
-	NATS     *nats.Conn
-	JS       jetstream.JetStream
-	Events   events.Config
-	Consumer *events.Consumer
-	Ops      *ops.Server
+	LC        fx.Lifecycle
+	Config    Config
+	Log       *zap.Logger
+	Redis     redis.UniversalClient
+	Registry  *registry.Registry
+	Mongo     *mongo.Client
+	NATS      *nats.Conn
+	JS        jetstream.JetStream
+	Events    events.Config
+	Consumer  *events.Consumer
+	Ops       *ops.Server
+	Reconcile *reconcileLoop
 }
 
 // registerLifecycle orders start and shutdown. fx runs OnStop hooks in the
@@ -126,7 +133,8 @@ type lifecycle struct {
 //  1. stop pulling, let in-flight handlers finish until --shutdown-timeout,
 //     then cancel them and nak what is left (their deferred unlocks release
 //     the locks as they return);
-//  2. stop the ops listener;
+//  2. stop the reconcile loop (waiting for a running pass), then the ops
+//     listener;
 //  3. close the clients: NATS (drained, so the last acks are flushed),
 //     MongoDB, Redis.
 func registerLifecycle(l lifecycle) {
@@ -156,6 +164,7 @@ func registerLifecycle(l lifecycle) {
 		},
 	})
 	l.LC.Append(fx.Hook{OnStart: l.Ops.Start, OnStop: l.Ops.Stop})
+	l.LC.Append(fx.StartStopHook(l.Reconcile.Start, l.Reconcile.Stop))
 	base, cancel := context.WithCancel(context.Background())
 	l.LC.Append(fx.Hook{
 		OnStart: func(context.Context) error { return l.Consumer.Start(base) },

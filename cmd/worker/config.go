@@ -24,6 +24,8 @@ type Config struct {
 	KeyPrefix                                                                     string
 	CacheTTL, LockTTL, HandlerTimeout, AckWait, ShutdownTimeout                   time.Duration
 	RetryBaseDelay, RetryMaxDelay, StreamMaxAge, DLQMaxAge, TombstoneTTL          time.Duration
+	ReconcileEvery                                                                time.Duration
+	ReconcileRate                                                                 int
 	Concurrency, MaxDeliver, MaxAckPending, MaxPayload                            int
 	MaxAllowedUsers, MaxConfigBytes, DLQMaxBytes                                  int
 	OpsAddr, LogFormat, LogLevel                                                  string
@@ -81,6 +83,8 @@ var options = []option{
 	{"retry-base-delay", "500ms", "first redelivery `delay` after a transient failure", plain, func(c *Config) flag.Value { return (*durationValue)(&c.RetryBaseDelay) }},
 	{"retry-max-delay", "1m", "longest redelivery `delay`", plain, func(c *Config) flag.Value { return (*durationValue)(&c.RetryMaxDelay) }},
 	{"stream-max-age", "168h", "`duration` the streams keep messages", plain, func(c *Config) flag.Value { return (*durationValue)(&c.StreamMaxAge) }},
+	{"reconcile-every", "0s", "`duration` between reconcile passes of `worker run` over the loaded users (0: none)", plain, func(c *Config) flag.Value { return (*durationValue)(&c.ReconcileEvery) }},
+	{"reconcile-rate", "50", "`number` of users a reconcile pass of `worker run` checks per second", plain, func(c *Config) flag.Value { return (*intValue)(&c.ReconcileRate) }},
 	{"concurrency", "16", "`number` of events handled at once by this replica", plain, func(c *Config) flag.Value { return (*intValue)(&c.Concurrency) }},
 	{"max-deliver", "10", "`number` of deliveries of a failing event before it is dead-lettered", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxDeliver) }},
 	{"max-ack-pending", "1000", "`number` of unacknowledged events across all replicas (>= replicas x concurrency)", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxAckPending) }},

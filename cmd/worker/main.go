@@ -6,6 +6,7 @@
 //	worker inspect user <userId>      a user's registry as readers see it
 //	worker inspect server <name>      a server's record
 //	worker watch user <userId>        a user's change notices, as JSON lines
+//	worker reconcile                  re-derive loaded users from MongoDB, repair
 //	worker dlq list|replay|purge      the dead letters
 //
 // Every option is a flag and an environment variable; `worker <cmd> -h` lists them.
@@ -41,7 +42,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) int {
 	}
 	c, ok := commands[cmd]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "worker: unknown command %q (want run, publish, inspect, watch, dlq, help)\n", cmd)
+		fmt.Fprintf(os.Stderr, "worker: unknown command %q (want run, publish, inspect, watch, reconcile, dlq, help)\n", cmd)
 		return exitUsage
 	}
 	return c(ctx, args, getenv)
@@ -52,12 +53,13 @@ var commands map[string]func(ctx context.Context, args []string, getenv func(str
 
 func init() {
 	commands = map[string]func(context.Context, []string, func(string) string) int{
-		"run":     runCommand,
-		"publish": publishCommand,
-		"inspect": inspectCommand,
-		"watch":   watchCommand,
-		"dlq":     dlqCommand,
-		"help":    helpCommand,
+		"run":       runCommand,
+		"publish":   publishCommand,
+		"inspect":   inspectCommand,
+		"watch":     watchCommand,
+		"reconcile": reconcileCommand,
+		"dlq":       dlqCommand,
+		"help":      helpCommand,
 	}
 }
 
@@ -70,6 +72,7 @@ Commands:
   worker inspect user <userId>                 print a user's registry as JSON
   worker inspect server <serverName>           print a server's record as JSON
   worker watch user <userId>                   follow a user's change notices (JSON lines)
+  worker reconcile [--users N] [--rate R]      re-derive loaded users from MongoDB, print the repairs
   worker dlq list [--limit N]                  list dead letters
   worker dlq replay [--seq N,…]                re-publish dead letters (all by default)
   worker dlq purge [--seq N,…]                 delete these dead letters (all by default)

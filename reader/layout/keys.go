@@ -113,6 +113,18 @@ func (k Keys) ServerFeed(name string) string { return k.server(name, "feed") }
 // SharedFeed is the sharded pub/sub channel of the shared tiers' changes.
 func (k Keys) SharedFeed() string { return k.prefix + "{shared}:feed" }
 
+// LoadedIndexShards is how many sorted sets the index of loaded users is
+// spread over (each in its own hash slot, so Cluster shares the load).
+const LoadedIndexShards = 64
+
+// LoadedIndex is shard n of the index of loaded users: user -> expiry of the
+// user's registry (Unix ms). Walked by reconcile, never by a flow; members
+// whose expiry passed are pruned as it walks.
+func (k Keys) LoadedIndex(n int) string { return k.prefix + "{loaded:" + strconv.Itoa(n) + "}" }
+
+// LoadedShard returns the shard of user in the index of loaded users.
+func LoadedShard(user string) int { return HolderBucket(user) % LoadedIndexShards }
+
 // LegacyTier is the first layout's tier hash (server name -> value); read
 // only to migrate it.
 func (k Keys) LegacyTier(t Tier) string { return k.prefix + "{shared}:tier:" + string(t) }

@@ -64,8 +64,9 @@ type Entry struct {
 // View is a user's registry as chat nodes use it.
 type View struct {
 	UserID string `json:"userId"`
-	// Loaded says the worker has loaded the user; when false, Private is
-	// empty and Effective holds the shared tiers only.
+	// Loaded says the worker has loaded the user; when false, Private and
+	// Effective are empty (the user's tenant, which picks the shared tiers,
+	// is known only once loaded).
 	Loaded      bool                       `json:"loaded"`
 	ExpiresInMs int64                      `json:"expiresInMs"`
 	Private     map[string]json.RawMessage `json:"private"`
@@ -96,6 +97,11 @@ func (r *Reader) Effective(ctx context.Context, userID string) (View, error) {
 	v := View{UserID: userID, Private: map[string]json.RawMessage{}, Effective: map[string]Entry{}}
 	if d := pttl.Val(); d > 0 {
 		v.Loaded, v.ExpiresInMs = true, d.Milliseconds()
+	}
+	if !v.Loaded {
+		// The user's tenant is unknown until a load notes it: show nothing
+		// rather than another tenant's shared servers. Publish user.login.
+		return v, nil
 	}
 	// Names in Redis are qualified by tenant; the user's tenant is in the
 	// members hash. Only the user's tenant's tier entries count.
@@ -177,18 +183,22 @@ func (r *Reader) Lookup(ctx context.Context, userID, name string) (Entry, bool, 
 func (r *Reader) lookup(ctx context.Context, userID, name string) (Entry, bool, string, error) {
 	k := r.keys
 	inTier := make([]*redis.BoolCmd, len(layout.SharedTiers))
-	var member, value, tenant *redis.StringCmd
+	var member, value, tenant, loaded *redis.StringCmd
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, t := range layout.SharedTiers {
 			inTier[i] = p.HExists(ctx, k.Tier(t), name)
 		}
 		member = p.HGet(ctx, k.UserMembers(userID), name)
 		tenant = p.HGet(ctx, k.UserMembers(userID), layout.TenantField)
+		loaded = p.HGet(ctx, k.UserMembers(userID), layout.LoadedField)
 		value = p.Get(ctx, k.ServerValue(name))
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return Entry{}, false, "", fmt.Errorf("lookup %s for %s: %w", name, userID, err)
+	}
+	if loaded.Val() == "" {
+		return Entry{}, false, "", nil // not loaded: tenant unknown, nothing shown (as Effective)
 	}
 	if t, _ := layout.Unqualify(name); t != tenant.Val() {
 		return Entry{}, false, tenant.Val(), nil // the caller retries qualified

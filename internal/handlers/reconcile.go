@@ -124,13 +124,16 @@ func (r *Reconciler) check(ctx context.Context, user string) (Repair, bool, erro
 		}
 	}
 	// A membership of a server now public or deleted is invisible (shadowed
-	// by the tier, or without a value): not a difference.
-	extraStates, err := r.reg.ReadServers(ctx, user, extra, now)
+	// by the tier, or without a value), and one the server's allowed set
+	// grants comes from an event MongoDB's ACL may not show yet: neither is
+	// a difference.
+	extraStates, err := r.reg.ReadServers(ctx, user, extra, 0)
 	if err != nil {
 		return Repair{}, false, err
 	}
 	for i, name := range extra {
-		if sc := extraStates[i].Scope; sc != registry.ScopePublic && sc != registry.ScopeDeleted {
+		st := extraStates[i]
+		if st.Scope != registry.ScopePublic && st.Scope != registry.ScopeDeleted && !(st.AccessVersion > 0 && st.Allowed) {
 			rep.Removed = append(rep.Removed, plain(name))
 		}
 	}

@@ -149,8 +149,8 @@ func (h *ServerFlow) writeValue(ctx context.Context, token string, res registry.
 	}
 	dbID := ""
 	if rec.DBID == "" && h.ids != nil {
-		_, name := layout.Unqualify(rec.Name)
-		id, found, err := h.ids.ServerID(ctx, name)
+		tenant, name := layout.Unqualify(rec.Name)
+		id, found, err := h.ids.ServerID(ctx, tenant, name)
 		if err != nil {
 			return err
 		}

@@ -39,7 +39,9 @@ func snapshot(servers []serverdb.Server, states []registry.ServerState, loadStar
 		if st.Scope == registry.ScopePublic || st.Scope == registry.ScopeDeleted {
 			continue
 		}
-		if st.AccessVersion > 0 && !st.Allowed && st.AccessChangedAtMs >= since {
+		// A revoke newer than the read wins, except for a server reached
+		// through an agent: the allowed set does not govern that path.
+		if !s.ConsumeOnly && st.AccessVersion > 0 && !st.Allowed && st.AccessChangedAtMs >= since {
 			continue
 		}
 		entries = append(entries, registry.Entry{Name: s.Name, Rev: st.Rev, ConsumeOnly: s.ConsumeOnly})

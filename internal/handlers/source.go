@@ -15,7 +15,7 @@ type ServerSource interface {
 // ServerIDs resolves a server's MongoDB id by name (serverName, then legacy
 // mcp_id) for server events that carry no dbId.
 type ServerIDs interface {
-	ServerID(ctx context.Context, name string) (id string, found bool, err error)
+	ServerID(ctx context.Context, tenant, name string) (id string, found bool, err error)
 }
 
 var (

@@ -43,7 +43,8 @@ func TestIntegrationEnsureLayoutMigratesFirstLayout(t *testing.T) {
 			assert.EqualValues(t, 3, rec.Rev)
 			assert.EqualValues(t, 5, rec.ConfigVersion)
 
-			// Readers see the migrated tiers.
+			// Readers (of a loaded user) see the migrated tiers.
+			loadUser(t, reg, c, "anyone")
 			v, err := reg.User(ctx, "anyone")
 			require.NoError(t, err)
 			assert.Equal(t, map[string]registry.EffectiveEntry{

@@ -8,20 +8,21 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// ServerID returns the _id hex of the server document named name, for server
-// events that carry no dbId (CONTRACT section 2): the document whose
-// serverName is name wins over one whose legacy mcp_id is name. found is
-// false when neither exists. Bounded by Config.QueryTimeout.
+// ServerID returns the _id hex of tenant's server document named name
+// (tenant "" is the default tenant), for server events that carry no dbId
+// (CONTRACT section 2): the document whose serverName is name wins over one
+// whose legacy mcp_id is name. found is false when neither exists. Bounded by
+// Config.QueryTimeout.
 //
-//	mcpservers.find({$or: [{serverName: name}, {mcp_id: name}]},
+//	mcpservers.find({$or: [{serverName: name}, {mcp_id: name}], <tenant filter>},
 //	  {_id: 1, serverName: 1}).limit(2)
-func (s *Store) ServerID(ctx context.Context, name string) (id string, found bool, err error) {
+func (s *Store) ServerID(ctx context.Context, tenant, name string) (id string, found bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	filter := bson.D{{Key: "$or", Value: bson.A{
 		bson.D{{Key: fieldServerName, Value: name}},
 		bson.D{{Key: fieldMCPID, Value: name}},
-	}}}
+	}}, tenantFilter(tenant)}
 	opts := options.Find().
 		SetProjection(bson.D{{Key: fieldID, Value: 1}, {Key: fieldServerName, Value: 1}}).
 		SetLimit(2)

@@ -2,7 +2,7 @@
 import { type Commands, type DedicatedSubscriber, type RegistryClient, type ShardedSubscriber, MAP_REPLIES, isCluster } from "./client.js";
 import { Decrypter } from "./decrypt.js";
 import { type JsonValue, parseValue, setOwn } from "./json.js";
-import { Keys, SHARED_TIERS, type SharedTier, TENANT_FIELD, type Tier, isConsumeOnly, isMember, qualify, unqualify } from "./keys.js";
+import { Keys, LOADED_FIELD, SHARED_TIERS, type SharedTier, TENANT_FIELD, type Tier, isConsumeOnly, isMember, qualify, unqualify } from "./keys.js";
 import { type WatchOptions, Watcher } from "./watch.js";
 
 export interface ReaderOptions {
@@ -61,6 +61,11 @@ export class RegistryReader {
       this.cmd.hGetAll(k.userMembers(userId)),
       ...SHARED_TIERS.map((t) => this.cmd.hGetAll(k.tier(t))),
     ]);
+    if (!(pttl > 0)) {
+      // The user's tenant is unknown until a load notes it: show nothing rather
+      // than another tenant's shared servers. Publish user.login.
+      return { userId, loaded: false, expiresInMs: 0, private: {}, effective: {} };
+    }
     // Names in Redis are qualified by tenant; only the user's tenant's tier entries count.
     const tenant = members.get(TENANT_FIELD) ?? "";
     const tierOf = new Map<string, SharedTier>();
@@ -114,13 +119,15 @@ export class RegistryReader {
 
   private async lookupIn(userId: string, name: string): Promise<{ entry: Entry | null; tenant: string }> {
     const k = this.keys;
-    const [inApp, inUser, member, tenantRaw, raw] = await Promise.all([
+    const [inApp, inUser, member, tenantRaw, loaded, raw] = await Promise.all([
       this.cmd.hExists(k.tier("app"), name),
       this.cmd.hExists(k.tier("user"), name),
       this.cmd.hGet(k.userMembers(userId), name),
       this.cmd.hGet(k.userMembers(userId), TENANT_FIELD),
+      this.cmd.hGet(k.userMembers(userId), LOADED_FIELD),
       this.cmd.get(k.serverValue(name)),
     ]);
+    if (loaded === null || loaded === undefined) return { entry: null, tenant: "" }; // not loaded: nothing, as effective()
     const tenant = tenantRaw ?? "";
     if (unqualify(name).tenant !== tenant) return { entry: null, tenant };
     return { entry: this.entryOf(name, Boolean(inApp), Boolean(inUser), member, raw), tenant: "" };

@@ -57,9 +57,9 @@ test("tier precedence: app beats user beats private, in views and lookups", () =
     assert.ok(v.expiresInMs > 0 && v.expiresInMs <= HOUR);
     for (const [n, t] of Object.entries(tiers)) assert.equal((await r.lookup("u1", n))?.tier, t, n);
     assert.deepEqual(await r.private("u1"), { private: v.private, loaded: true });
-    // Another user sees the shared tiers only.
+    // A user who is not loaded sees nothing (the tenant is unknown before a load).
     assert.equal((await r.lookup("u2", "solo")), null);
-    assert.equal((await r.lookup("u2", "mine"))?.tier, "user");
+    assert.equal((await r.lookup("u2", "mine")), null);
   }));
 
 test("tombstones, the loaded field and servers without a value never show", () =>
@@ -80,14 +80,14 @@ test("tombstones, the loaded field and servers without a value never show", () =
     assert.equal(await r.server("deleted"), null);
   }));
 
-test("a user who is not loaded sees the shared tiers only", () =>
+test("a user who is not loaded sees nothing, not even shared tiers (the tenant is unknown before a load)", () =>
   withScratch(async (s) => {
     await s.hash("{shared}:user", { pub: "1" });
     await s.string("{s:pub}:val", val("pub"));
     await s.string("{s:priv}:val", val("priv"));
     const r = createReader({ client: redis, keyPrefix: s.prefix });
     const v = await r.effective("nobody");
-    assert.deepEqual(v, { userId: "nobody", loaded: false, expiresInMs: 0, private: {}, effective: { pub: { tier: "user", config: JSON.parse(val("pub")) } } });
+    assert.deepEqual(v, { userId: "nobody", loaded: false, expiresInMs: 0, private: {}, effective: {} });
     assert.deepEqual(await r.loaded("nobody"), { loaded: false, expiresInMs: 0 });
     await s.hash("{u:u1}:m", { [LOADED_FIELD]: "1", priv: "1" }, HOUR);
     const l = await r.loaded("u1");
@@ -117,6 +117,7 @@ test("CREDS_KEY decryption; a wrong key leaves the fields as stored", () =>
     await s.string("{s:enc}:val", JSON.stringify(stored));
     const plain = { ...stored, oauth: { client_id: "cid", client_secret: "oauth-secret" }, apiKey: { source: "admin", key: "api-key" } };
 
+    await s.hash("{u:u1}:m", { [LOADED_FIELD]: "1" }, HOUR);
     const r = createReader({ client: redis, keyPrefix: s.prefix, credsKey: key });
     assert.deepEqual(await r.server("enc"), plain);
     assert.deepEqual((await r.effective("u1")).effective.enc, { tier: "app", config: plain });

@@ -86,7 +86,8 @@ test("watch forwards the user, shared and server feeds, and follows the view", {
 test("a shared tier add subscribes the server; for await ends on close", { timeout: 20_000 }, async () => {
   const s = new Scratch(redis);
   const reader = createReader({ client: redis, keyPrefix: s.prefix });
-  const w = await reader.watch("nobody"); // not loaded: shared tiers only
+  await s.hash("{u:nobody}:m", { [LOADED_FIELD]: "1" }, 3_600_000);
+  const w = await reader.watch("nobody"); // loaded with no private server: shared tiers only
   try {
     assert.deepEqual(w.watching(), []);
     await s.string("{s:tool}:val", "{}");

@@ -25,7 +25,8 @@
 -- Returns  1  the registry now reflects the change (set: holds the server;
 --             del: held it and no longer does)
 --          2  recorded for the load in progress
---          3  del, loaded, but the server was not held (tombstone written)
+--          3  del, loaded, but the server was not held (tombstone written), or
+--             is held only through an agent (consumeOnly: kept, no tombstone)
 --          4  loaded, but a newer change was applied already: nothing written
 --          0  not loaded and no load in progress: nothing written
 local name, op, rev = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -44,16 +45,21 @@ local function record()
   redis.call('HSET', KEYS[2], name, ARGV[3] .. ' ' .. op)
 end
 if cur[1] then
-  if redis.call('EXISTS', KEYS[2]) == 1 then
-    record()
-  end
   local held = false
   if cur[2] then
     local old = tonumber(string.match(cur[2], '^-?%d+'))
     held = old >= 0
     if rev < math.abs(old) then
-      return 4
+      return 4 -- stale: neither applied nor recorded for a refresh
     end
+    if op == 'del' and string.sub(cur[2], -1) == 'c' then
+      -- Reached through an agent, not the allowed set: an access change
+      -- does not take it (a refresh or reconcile follows the agent's ACL).
+      return 3
+    end
+  end
+  if redis.call('EXISTS', KEYS[2]) == 1 then
+    record()
   end
   if op == 'set' then
     redis.call('HSET', KEYS[1], name, rev)

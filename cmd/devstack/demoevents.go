@@ -59,6 +59,34 @@ func demoEvents(subjects events.Subjects, d devstack.Demo) ([]demoEvent, []demoE
 	return shared, logins
 }
 
+// joinEvents builds the group.changed event of d.Join: the group gained the
+// user (addedMemberIds), whom the logins loaded before. None when the demo has
+// no join.
+func joinEvents(subjects events.Subjects, d devstack.Demo) []demoEvent {
+	group, user := d.Groups[d.Join.Group], d.Users[d.Join.User]
+	if group == "" || user == "" {
+		return nil
+	}
+	id := fmt.Sprintf("devstack-%s-group-0", randomHex(4))
+	return []demoEvent{{
+		Label: "group.changed " + d.Join.Group + " +" + d.Join.User, Subject: subjects.For(events.KindGroupChanged), EventID: id,
+		Payload: map[string]any{
+			"groupId": group, "addedMemberIds": []string{user},
+			"eventId": id, "occurredAt": time.Now().UTC().Format(time.RFC3339),
+		},
+	}}
+}
+
+// joinPayload is the payload of d.Join's group.changed event as a user would
+// publish it (no eventId: worker publish makes one).
+func joinPayload(d devstack.Demo) string {
+	data, _ := json.Marshal(struct {
+		GroupID string   `json:"groupId"`
+		Added   []string `json:"addedMemberIds"`
+	}{d.Groups[d.Join.Group], []string{d.Users[d.Join.User]}})
+	return string(data)
+}
+
 // sendDemoEvents publishes the batches one after the other, waiting for the
 // results of a batch before the next (shares land before the logins), all
 // within timeout. Events without a result keep a nil Result; the error says

@@ -92,6 +92,8 @@ func serveFake(sig <-chan os.Signal) error {
 			ServerName string         `json:"serverName"`
 			Config     map[string]any `json:"config"`
 			Version    int64          `json:"version"`
+			GroupID    string         `json:"groupId"`
+			Added      []string       `json:"addedMemberIds"`
 		}
 		res := map[string]string{"subject": msg.Subject(), "outcome": "done", "error": ""}
 		err := json.Unmarshal(msg.Data(), &p)
@@ -104,6 +106,8 @@ func serveFake(sig <-chan os.Signal) error {
 			res["outcome"], res["error"] = "dead-lettered", "bad userId"
 		case msg.Subject() == subjects.For(events.KindServerShared) && (p.ServerName == "" || p.Config["url"] == nil || p.Version <= 0):
 			res["outcome"], res["error"] = "dead-lettered", "bad server.shared"
+		case msg.Subject() == subjects.For(events.KindGroupChanged) && (!hexID.MatchString(p.GroupID) || len(p.Added) != 1 || !hexID.MatchString(p.Added[0])):
+			res["outcome"], res["error"] = "dead-lettered", "bad group.changed"
 		}
 		res["eventId"] = p.EventID
 		data, _ := json.Marshal(res)

@@ -10,14 +10,17 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/mcp-registry/worker/internal/devstack"
 	"github.com/mcp-registry/worker/internal/events"
+	"github.com/mcp-registry/worker/reader"
 )
 
 // Time limits of the steps.
@@ -59,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "devstack: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "devstack: seeded %d users and %d servers into %s\n", len(demo.Users), len(demo.Servers), c.database)
+	printSeeded(stdout, c.database, demo)
 	env := stackEnv(stack.NATSURL, stack.RedisURL, stack.MongoURI)
 	if c.worker == "" {
 		printNextSteps(stdout, "bin/worker", env, demo)
@@ -102,15 +105,24 @@ func runWorker(ctx context.Context, c config, stack *devstack.Stack, demo devsta
 	}
 	fmt.Fprintln(stdout, "devstack: worker ready; sending demo events")
 
-	shared, logins := demoEvents(events.Subjects{Prefix: events.DefaultPrefix}, demo)
+	subjects := events.Subjects{Prefix: events.DefaultPrefix}
+	shared, logins := demoEvents(subjects, demo)
+	join := joinEvents(subjects, demo)
 	err = sendDemoEvents(ctx, stack.NATSURL, eventsTimeout, shared, logins)
+	var views joinViews
+	if err == nil && len(join) > 0 {
+		views, err = roundTripJoin(ctx, c, stack, demo, join)
+	}
 	if ctx.Err() != nil {
 		return shutdown(0)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "devstack: demo events: %v\n", err)
 	}
-	printResults(stdout, shared, logins)
+	printResults(stdout, shared, logins, join)
+	if views.read {
+		printJoin(stdout, demo, views)
+	}
 	printNextSteps(stdout, c.worker, stackEnv(stack.NATSURL, stack.RedisURL, stack.MongoURI), demo)
 
 	select {
@@ -146,20 +158,90 @@ func preflight(c *config) error {
 
 // seed connects to the stack's MongoDB and writes the demo data.
 func seed(ctx context.Context, uri, database string) (devstack.Demo, error) {
+	var demo devstack.Demo
+	err := withMongo(ctx, uri, database, func(ctx context.Context, db *mongo.Database) error {
+		var err error
+		demo, err = devstack.SeedDemo(ctx, db)
+		if err != nil {
+			return fmt.Errorf("seed demo: %w", err)
+		}
+		return nil
+	})
+	return demo, err
+}
+
+// withMongo runs f on database of the MongoDB at uri, within 30 s.
+func withMongo(ctx context.Context, uri, database string, f func(context.Context, *mongo.Database) error) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	client, err := mongo.Connect(options.Client().ApplyURI(uri))
 	if err != nil {
-		return devstack.Demo{}, fmt.Errorf("connect mongo %s: %w", uri, err)
+		return fmt.Errorf("connect mongo %s: %w", uri, err)
 	}
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = client.Disconnect(ctx)
 	}()
-	demo, err := devstack.SeedDemo(ctx, client.Database(database))
+	return f(ctx, client.Database(database))
+}
+
+// joinViews are the servers of the joining user's view (sorted names)
+// before and after the group.changed round trip.
+type joinViews struct {
+	read          bool // both views were read
+	before, after []string
+}
+
+// roundTripJoin is the group.changed demo: it reads the joining user's view
+// (loaded by the logins), adds the user to the group in MongoDB, sends the
+// group.changed event and reads the view again.
+func roundTripJoin(ctx context.Context, c config, stack *devstack.Stack, demo devstack.Demo, join []demoEvent) (joinViews, error) {
+	var v joinViews
+	ropts, err := redis.ParseURL(stack.RedisURL)
 	if err != nil {
-		return devstack.Demo{}, fmt.Errorf("seed demo: %w", err)
+		return v, fmt.Errorf("redis url: %w", err)
 	}
-	return demo, nil
+	rdb := redis.NewClient(ropts)
+	defer func() { _ = rdb.Close() }()
+	rd, err := reader.New(rdb, reader.Options{KeyPrefix: workerKeyPrefix})
+	if err != nil {
+		return v, err
+	}
+	user := demo.Users[demo.Join.User]
+	if v.before, err = viewNames(ctx, rd, user); err != nil {
+		return v, err
+	}
+	err = withMongo(ctx, stack.MongoURI, c.database, func(ctx context.Context, db *mongo.Database) error {
+		return demo.JoinGroup(ctx, db)
+	})
+	if err != nil {
+		return v, err
+	}
+	if err := sendDemoEvents(ctx, stack.NATSURL, eventsTimeout, join); err != nil {
+		return v, err
+	}
+	if v.after, err = viewNames(ctx, rd, user); err != nil {
+		return v, err
+	}
+	v.read = true
+	return v, nil
+}
+
+// workerKeyPrefix is the worker's default --key-prefix, which devstack
+// leaves as is.
+const workerKeyPrefix = "mcp:"
+
+// viewNames returns the sorted names of user's effective view.
+func viewNames(ctx context.Context, rd *reader.Reader, user string) ([]string, error) {
+	v, err := rd.Effective(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(v.Effective))
+	for name := range v.Effective {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names, nil
 }

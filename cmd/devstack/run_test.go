@@ -45,10 +45,17 @@ func TestIntegrationRunWithFakeWorker(t *testing.T) {
 	assert.Empty(t, errOut.String())
 	assert.Contains(t, stdout, "worker | fake worker serving")
 	assert.Contains(t, stdout, "worker | fake worker stopping", "SIGTERM reached the worker")
-	for _, row := range []string{"server.shared docs-search", "user.login alice", "user.login bob", "user.login carol", "user.login dave"} {
+	for _, row := range []string{
+		"server.shared docs-search", "user.login alice", "user.login bob", "user.login carol", "user.login dave",
+		"user.login hank", `group.changed oncall \+dave`,
+	} {
 		assert.Regexp(t, `(?m)^`+row+` +done *$`, stdout)
 	}
+	assert.Contains(t, stdout, "devstack: seeded 5 users (1 in another tenant), 8 servers (1 in another tenant), 2 groups and 1 agent into LibreChat")
+	// The fake worker writes nothing to Redis: dave's view stays empty.
+	assert.Contains(t, stdout, "devstack: dave joined group oncall in MongoDB after his first login; group.changed: his view before: (none); after: (none)")
 	assert.Regexp(t, `inspect user [0-9a-f]{24}\n`, stdout)
+	assert.Regexp(t, `publish group.changed --json '\{"groupId":"[0-9a-f]{24}","addedMemberIds":\["[0-9a-f]{24}"\]\}'\n`, stdout)
 	assert.NotContains(t, stdout, "demo-secret-do-not-log")
 	testenv.AssertFree(t, ops)
 }

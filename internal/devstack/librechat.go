@@ -309,3 +309,18 @@ func (l LibreChat) DeleteServer(ctx context.Context, server bson.ObjectID) error
 	}
 	return l.RevokeAll(ctx, server)
 }
+
+// AddMembers adds memberIDs (users' idOnTheSource or _id hex) to the
+// memberIds of group, each at most once. It fails when the group does not
+// exist.
+func (l LibreChat) AddMembers(ctx context.Context, group bson.ObjectID, memberIDs ...string) error {
+	update := bson.D{{Key: "$addToSet", Value: bson.D{{Key: "memberIds", Value: bson.D{{Key: "$each", Value: append([]string{}, memberIDs...)}}}}}}
+	res, err := l.DB.Collection(lcGroups).UpdateOne(ctx, bson.D{{Key: "_id", Value: group}}, update)
+	if err != nil {
+		return fmt.Errorf("add members to group %s: %w", group.Hex(), err)
+	}
+	if res.MatchedCount == 0 {
+		return fmt.Errorf("add members to group %s: no such group", group.Hex())
+	}
+	return nil
+}

@@ -81,8 +81,10 @@ func TestIntegrationSeedDemoIsIdempotent(t *testing.T) {
 	require.NoError(t, m.DB.Collection("agents").FindOne(ctx, bson.D{{Key: "name", Value: "release-notes"}}).Decode(&agent))
 	assert.Equal(t, bson.A{"github", "grafana"}, agent["mcpServerNames"])
 	n, err := m.DB.Collection("aclentries").CountDocuments(ctx, bson.D{
-		{Key: "resourceType", Value: "agent"}, {Key: "resourceId", Value: agent["_id"]},
-		{Key: "principalType", Value: "user"}, {Key: "principalId", Value: objectID(t, second.Users["alice"])},
+		{Key: "resourceType", Value: "agent"},
+		{Key: "resourceId", Value: agent["_id"]},
+		{Key: "principalType", Value: "user"},
+		{Key: "principalId", Value: objectID(t, second.Users["alice"])},
 	})
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), n)
@@ -110,7 +112,8 @@ func TestIntegrationSeedDemoJoinGroup(t *testing.T) {
 
 	// The group grants pagerduty.
 	n, err := m.DB.Collection("aclentries").CountDocuments(ctx, bson.D{
-		{Key: "principalType", Value: "group"}, {Key: "principalId", Value: objectID(t, d.Groups["oncall"])},
+		{Key: "principalType", Value: "group"},
+		{Key: "principalId", Value: objectID(t, d.Groups["oncall"])},
 		{Key: "resourceId", Value: objectID(t, d.Servers["pagerduty"])},
 	})
 	require.NoError(t, err)

@@ -133,7 +133,9 @@ func (r *Reconciler) check(ctx context.Context, user string) (Repair, bool, erro
 	}
 	for i, name := range extra {
 		st := extraStates[i]
-		if st.Scope != registry.ScopePublic && st.Scope != registry.ScopeDeleted && !(st.AccessVersion > 0 && st.Allowed) {
+		invisible := st.Scope == registry.ScopePublic || st.Scope == registry.ScopeDeleted
+		grantedByEvent := st.AccessVersion > 0 && st.Allowed
+		if !invisible && !grantedByEvent {
 			rep.Removed = append(rep.Removed, plain(name))
 		}
 	}

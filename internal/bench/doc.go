@@ -111,4 +111,10 @@
 // the worker's clock when the event applied). Layout 2 stores that value once
 // ({s:<name>}:val) and users hold membership ({u:<user>}:m): a user "has the
 // new value" when it is a member and the server's value is the new one.
+// BenchmarkReader: the public Go reader (reader.Effective) reading one user's
+// view (20 private + 10 shared servers) from 32 goroutines for 3 s in a Redis
+// holding 50,000 unrelated keys: reads/s, latency, Redis commands and round
+// trips per read, with and without go-redis's client-side cache, against the
+// 4,825 commands of LibreChat's SCAN-based getAll. The Node reader's figures
+// come from `npm run bench` in clients/node (make bench runs both).
 package bench

@@ -36,8 +36,9 @@ fuzz: ## fuzz the event decoder, then whole messages through JetStream and the c
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 60s ./internal/events/
 	$(GO) test -run '^$$' -fuzz '^FuzzWholeMessage$$' -fuzztime 60s ./internal/events/
 
-bench: ## measure login throughput, Redis round trips and fan-out cost; prints tables
+bench: ## measure login throughput, fan-out cost, memory and reads (Go and Node readers) against the original loader; prints tables
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/bench/
+	cd clients/node && npm ci --no-audit --no-fund && npm run bench
 
 clean: ## remove build output and dev data
 	rm -rf bin .devdata

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/mcp-registry/worker/reader/layout"
 )
 
 // ServerState is what a login load needs to know about one server it read
@@ -140,25 +143,25 @@ func (r *Registry) ForgetHolders(ctx context.Context, server string, users []str
 	return nil
 }
 
-// ReleaseClaims takes user out of the holder index of servers a login claimed
-// but left out of its snapshot (public, deleted, or revoked during the load).
-// Safe at any time: the user can come to hold such a server only through a
-// grant from its allowed set, which a later revoke finds through the revoke
-// set, never through the holder index. One pipelined round trip (none when
-// names is empty).
-func (r *Registry) ReleaseClaims(ctx context.Context, user string, names []string) error {
-	if len(names) == 0 {
-		return nil
-	}
+// AfterCommit finishes a committed load in one pipelined round trip: it
+// notes user in the index of loaded users (what reconcile walks) and takes
+// the user out of the holder index of the servers the load claimed but left
+// out of its snapshot (public, deleted, or revoked during the load). The
+// latter is safe at any time: the user can come to hold such a server only
+// through a grant from its allowed set, which a later revoke finds through
+// the revoke set, never through the holder index.
+func (r *Registry) AfterCommit(ctx context.Context, user string, leftOut []string) error {
 	bucket := HolderBucket(user)
+	until := time.Now().Add(r.cfg.CacheTTL).UnixMilli()
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, name := range names {
+		p.ZAdd(ctx, r.keys.LoadedIndex(layout.LoadedShard(user)), redis.Z{Score: float64(until), Member: user})
+		for _, name := range leftOut {
 			p.HDel(ctx, r.keys.ServerHolders(name, bucket), user)
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("release claims of %s: %w", user, err)
+		return fmt.Errorf("after the load of %s: %w", user, err)
 	}
 	return nil
 }

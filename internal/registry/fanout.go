@@ -162,7 +162,7 @@ func (r *Registry) applyPipeline(ctx context.Context, server string, rev int64, 
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, u := range users {
 			cmds[i] = applyUserScript.EvalSha(ctx, p, []string{k.UserMembers(u), k.UserPending(u), k.UserFeed(u)},
-				server, string(op), rev, u)
+				server, string(op), rev, u, r.cfg.PendingTTL.Milliseconds())
 		}
 		return nil
 	})

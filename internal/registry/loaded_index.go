@@ -11,18 +11,9 @@ import (
 	"github.com/mcp-registry/worker/reader/layout"
 )
 
-// NoteLoaded records user in the index of loaded users until its registry
-// expires (one command; after a commit). The index is what reconcile walks:
+// The index of loaded users (AfterCommit adds to it) is what reconcile walks:
 // it holds no registry data, and a missing entry only skips the user in a
 // reconcile pass.
-func (r *Registry) NoteLoaded(ctx context.Context, user string) error {
-	until := time.Now().Add(r.cfg.CacheTTL).UnixMilli()
-	err := r.rdb.ZAdd(ctx, r.keys.LoadedIndex(layout.LoadedShard(user)), redis.Z{Score: float64(until), Member: user}).Err()
-	if err != nil {
-		return fmt.Errorf("note %s loaded: %w", user, err)
-	}
-	return nil
-}
 
 // EachLoaded calls fn with the users of the index of loaded users whose
 // registry has not expired, shard by shard in pages of FanoutChunk, pruning

@@ -33,8 +33,9 @@
 --                  it), never for the same config again (only its version moves)
 --          fields  the record after the change, as HGETALL returns it
 --          before  the unfinished mask found before this event
---          diffed  1 when the allowed set changed from a known one: added is
---                  then exactly the users it gained; 0 otherwise
+--          diffed  1 when a listed allowed set (ARGV[5] '1') changed from a
+--                  known one: added is then exactly the users it gained; 0
+--                  otherwise (a staged set is walked by the caller)
 --          added   users the allowed set gained (when diffed is 1)
 --          The users it lost are added to the revoke set.
 -- Notice   {"server":…,"change":"removed","rev":rev} when a delete removed the value
@@ -91,7 +92,9 @@ if ARGV[5] ~= '0' and v > version('accessVersion') then
     redis.call('SADD', KEYS[5], unpack(gone, i, math.min(i + 999, #gone)))
   end
   redis.call('PERSIST', KEYS[5]) -- kept until a fan-out drained it
-  if known then
+  if known and ARGV[5] == '1' then
+    -- A listed set is bounded by the event's size: return what it gained. A
+    -- staged (derived) set may be any size: the caller walks it instead.
     diffed = 1
     added = redis.call('SDIFF', KEYS[4], KEYS[2])
   end

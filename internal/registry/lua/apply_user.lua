@@ -19,6 +19,7 @@
 -- ARGV[2]  op: set (give) or del (take away)
 -- ARGV[3]  record revision of the change
 -- ARGV[4]  user id (for the notice)
+-- ARGV[5]  pending hash TTL in ms (kept on it while a refresh records there)
 --
 -- Notice   {"userId":…,"change":"added"|"removed","servers":[name],"rev":rev}
 --
@@ -34,7 +35,8 @@ local function notify(change)
   redis.pcall('SPUBLISH', KEYS[3], '{"userId":' .. cjson.encode(ARGV[4]) .. ',"change":"' .. change ..
     '","servers":[' .. cjson.encode(name) .. '],"rev":' .. ARGV[3] .. '}')
 end
-local cur = redis.call('HMGET', KEYS[1], '\0loaded', name)
+-- One read of the members hash: loaded mark, refresh mark, this server.
+local cur = redis.call('HMGET', KEYS[1], '\0loaded', '\0refreshing', name)
 -- A refresh of a loaded user (pending hash present) swaps in a new snapshot at
 -- its commit: record the change there too, or the swap would lose it.
 local function record()
@@ -46,20 +48,21 @@ local function record()
 end
 if cur[1] then
   local held = false
-  if cur[2] then
-    local old = tonumber(string.match(cur[2], '^-?%d+'))
+  if cur[3] then
+    local old = tonumber(string.match(cur[3], '^-?%d+'))
     held = old >= 0
     if rev < math.abs(old) then
       return 4 -- stale: neither applied nor recorded for a refresh
     end
-    if op == 'del' and string.sub(cur[2], -1) == 'c' then
+    if op == 'del' and string.sub(cur[3], -1) == 'c' then
       -- Reached through an agent, not the allowed set: an access change
       -- does not take it (a refresh or reconcile follows the agent's ACL).
       return 3
     end
   end
-  if redis.call('EXISTS', KEYS[2]) == 1 then
+  if cur[2] then
     record()
+    redis.call('PEXPIRE', KEYS[2], ARGV[5])
   end
   if op == 'set' then
     redis.call('HSET', KEYS[1], name, rev)

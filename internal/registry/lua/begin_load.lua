@@ -25,5 +25,10 @@ end
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], '\0token', ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
+if ARGV[3] == 'refresh' then
+  -- Marks the loaded user's hash (HSET keeps its TTL): apply_user then also
+  -- records changes for the commit, which swaps in a hash without the mark.
+  redis.call('HSET', KEYS[1], '\0refreshing', '1')
+end
 local t = redis.call('TIME')
 return {1, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)}

@@ -94,7 +94,7 @@ func loadUser(ctx context.Context, reg *registry.Registry, source ServerSource, 
 	if _, err = reg.CommitLoad(ctx, user, token, tenant, entries); err != nil {
 		return err
 	}
-	return reg.AfterCommit(ctx, user, leftOut(names, entries))
+	return reg.ReleaseClaims(ctx, user, leftOut(names, entries))
 }
 
 // userTenant is the user's tenant: the one of the servers MongoDB returned

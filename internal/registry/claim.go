@@ -22,7 +22,9 @@ type ServerState struct {
 	Allowed bool
 }
 
-// ClaimServers adds user to the login-holder index of every named server,
+// ClaimServers adds user to the login-holder index of every named server and
+// to the index of loaded users (what reconcile walks: an entry for a load
+// that then fails only makes reconcile look at a user who is not loaded),
 // then reads the records: one pipelined round trip. The order matters (DESIGN
 // "login versus revoke"): a change whose record update comes before this read
 // is seen here; one that comes after walks the holder index and finds the
@@ -30,13 +32,12 @@ type ServerState struct {
 // clock, ms) it also asks whether the user is in the allowed set, in a second
 // round trip (rare: an access change racing the load).
 func (r *Registry) ClaimServers(ctx context.Context, user string, names []string, accessSince int64) ([]ServerState, error) {
-	if len(names) == 0 {
-		return nil, nil
-	}
 	k := r.keys
 	bucket := HolderBucket(user)
+	until := time.Now().Add(r.cfg.CacheTTL).UnixMilli()
 	recs := make([]*redis.SliceCmd, len(names))
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAdd(ctx, k.LoadedIndex(layout.LoadedShard(user)), redis.Z{Score: float64(until), Member: user})
 		for i, name := range names {
 			p.HSet(ctx, k.ServerHolders(name, bucket), user, "1")
 			recs[i] = p.HMGet(ctx, k.ServerRecord(name), recordFields...)
@@ -45,6 +46,9 @@ func (r *Registry) ClaimServers(ctx context.Context, user string, names []string
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim servers for %s: %w", user, err)
+	}
+	if len(names) == 0 {
+		return nil, nil
 	}
 	states := make([]ServerState, len(names))
 	var recent []int
@@ -143,25 +147,25 @@ func (r *Registry) ForgetHolders(ctx context.Context, server string, users []str
 	return nil
 }
 
-// AfterCommit finishes a committed load in one pipelined round trip: it
-// notes user in the index of loaded users (what reconcile walks) and takes
-// the user out of the holder index of the servers the load claimed but left
-// out of its snapshot (public, deleted, or revoked during the load). The
-// latter is safe at any time: the user can come to hold such a server only
+// ReleaseClaims takes user out of the holder index of servers a login
+// claimed but left out of its snapshot (public, deleted, or revoked during
+// the load). Safe at any time: the user can come to hold such a server only
 // through a grant from its allowed set, which a later revoke finds through
-// the revoke set, never through the holder index.
-func (r *Registry) AfterCommit(ctx context.Context, user string, leftOut []string) error {
+// the revoke set, never through the holder index. One pipelined round trip
+// (none when leftOut is empty).
+func (r *Registry) ReleaseClaims(ctx context.Context, user string, leftOut []string) error {
+	if len(leftOut) == 0 {
+		return nil
+	}
 	bucket := HolderBucket(user)
-	until := time.Now().Add(r.cfg.CacheTTL).UnixMilli()
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, r.keys.LoadedIndex(layout.LoadedShard(user)), redis.Z{Score: float64(until), Member: user})
 		for _, name := range leftOut {
 			p.HDel(ctx, r.keys.ServerHolders(name, bucket), user)
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("after the load of %s: %w", user, err)
+		return fmt.Errorf("release claims of %s: %w", user, err)
 	}
 	return nil
 }

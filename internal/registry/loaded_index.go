@@ -11,7 +11,7 @@ import (
 	"github.com/mcp-registry/worker/reader/layout"
 )
 
-// The index of loaded users (AfterCommit adds to it) is what reconcile walks:
+// The index of loaded users (ClaimServers adds to it) is what reconcile walks:
 // it holds no registry data, and a missing entry only skips the user in a
 // reconcile pass.
 

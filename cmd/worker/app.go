@@ -143,6 +143,9 @@ func registerLifecycle(l lifecycle) {
 			if err := pingRedis(ctx, l.Redis); err != nil {
 				return err
 			}
+			if err := checkRedisServer(ctx, l.Redis, maskURL(l.Config.RedisURL), l.Log); err != nil {
+				return err
+			}
 			if err := l.Registry.EnsureLayout(ctx); err != nil {
 				return fmt.Errorf("redis: %w", err)
 			}

@@ -100,6 +100,7 @@ if ARGV[5] ~= '0' and v > version('accessVersion') then
   end
   if redis.call('EXISTS', KEYS[4]) == 1 then
     redis.call('RENAME', KEYS[4], KEYS[2])
+    redis.call('PERSIST', KEYS[2]) -- a staged set carried its scratch TTL
   else
     redis.call('DEL', KEYS[2])
   end

@@ -2,14 +2,21 @@ package main
 
 import (
 	"context"
+	"flag"
 
 	"github.com/mcp-registry/worker/internal/registry"
+	"github.com/mcp-registry/worker/reader/layout"
 )
 
 // inspectCommand is `worker inspect user <userId>` and
-// `worker inspect server <serverName>`: the registry as readers see it, as JSON.
+// `worker inspect server <serverName> [--tenant T]`: the registry as readers
+// see it, as JSON.
 func inspectCommand(ctx context.Context, args []string, getenv func(string) string) int {
-	cfg, positional, code, ok := parseCommand("inspect", "inspect user <userId> | inspect server <serverName> [options]", args, getenv, nil)
+	var tenant string
+	cfg, positional, code, ok := parseCommand("inspect", "inspect user <userId> | inspect server <serverName> [--tenant T] [options]", args, getenv,
+		func(fs *flag.FlagSet) {
+			fs.StringVar(&tenant, "tenant", "", "the server's tenant (inspect server; empty: the default tenant)")
+		})
 	if !ok {
 		return code
 	}
@@ -32,9 +39,10 @@ func inspectCommand(ctx context.Context, args []string, getenv func(string) stri
 		}
 		return printJSON("inspect", v)
 	}
-	v, err := reg.Server(ctx, positional[1])
+	v, err := reg.Server(ctx, layout.Qualify(tenant, positional[1]))
 	if err != nil {
 		return failure("inspect", err)
 	}
+	v.ServerName = positional[1] // as the tenant knows it, not qualified
 	return printJSON("inspect", v)
 }

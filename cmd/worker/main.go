@@ -70,7 +70,7 @@ Commands:
   worker [run]                                 consume events and keep the registry in Redis
   worker publish <subject-suffix> --json '{…}' publish one event (payload also from stdin)
   worker inspect user <userId>                 print a user's registry as JSON
-  worker inspect server <serverName>           print a server's record as JSON
+  worker inspect server <serverName> [--tenant T]  print a server's record as JSON
   worker watch user <userId>                   follow a user's change notices (JSON lines)
   worker reconcile [--users N] [--rate R]      re-derive loaded users from MongoDB, print the repairs
   worker dlq list [--limit N]                  list dead letters

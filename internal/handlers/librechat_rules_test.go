@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/mcp-registry/worker/internal/devstack"
+	"github.com/mcp-registry/worker/reader/layout"
 )
 
 // Hard case 24: a server reached only through an agent the user may view
@@ -83,6 +84,12 @@ func TestIntegrationTenantsStayApart(t *testing.T) {
 		v := e.view(u)
 		require.Contains(t, v.Private, "github", name)
 		assert.Equal(t, "https://"+name+".github", decodeValue(t, v.Private["github"])["url"], name)
+	}
+
+	for name, u := range users {
+		sv, err := e.reg.Server(e.ctx, layout.Qualify(name, "github"))
+		require.NoError(t, err)
+		assert.Equal(t, []string{u}, sv.CachedFor, "%s's github is held by %s's user only", name, name)
 	}
 
 	// acme's server changes and is shared: globex's stays as it was, private.

@@ -59,6 +59,7 @@ type watcher struct {
 	r       *Reader
 	user    string
 	tenant  string // the user's tenant, as the members hash says
+	loaded  bool   // whether the user was loaded at the last re-read
 	subs    *subscriptions
 	servers map[string]bool // qualified names of the servers whose feed is followed
 }
@@ -73,7 +74,7 @@ func (w *watcher) follow(ctx context.Context) error {
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("tenant of %s: %w", w.user, err)
 	}
-	w.tenant = tenant
+	w.tenant, w.loaded = tenant, v.Loaded
 	want := map[string]bool{}
 	for name := range v.Effective {
 		want[layout.Qualify(tenant, name)] = true
@@ -134,8 +135,8 @@ func (w *watcher) change(channel string, m feedMessage) (Change, bool) {
 	c := Change{UserID: w.user, Change: m.Change, Servers: []string{}, Rev: m.Rev}
 	for _, q := range names {
 		t, name := layout.Unqualify(q)
-		if channel == w.r.keys.SharedFeed() && t != w.tenant {
-			continue
+		if channel == w.r.keys.SharedFeed() && (!w.loaded || t != w.tenant) {
+			continue // another tenant's tiers, or a user whose tenant is unknown
 		}
 		c.Servers = append(c.Servers, name)
 	}

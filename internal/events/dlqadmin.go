@@ -175,12 +175,29 @@ func eachDeadLetter(ctx context.Context, st jetstream.Stream, c Config, fn func(
 	return nil
 }
 
+// isHeaderToken reports whether name is a header name nats.go sends: an
+// RFC 7230 token. A raw-protocol publisher can plant others (say "X/Trace"),
+// and one such header must not block the replay of every dead letter.
+func isHeaderToken(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !alnum && !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
 // replayOne publishes one dead letter back and deletes it.
 func replayOne(ctx context.Context, js jetstream.JetStream, st jetstream.Stream, c Config, m *jetstream.RawStreamMsg) error {
 	dl := toDeadLetter(c.Subjects(), m)
 	h := make(nats.Header, len(dl.Original)+1)
 	for k, v := range dl.Original {
-		if isNatsHeader(k) { // Nats-Expected-*, Nats-Rollup, ...: never steer the replay
+		if isNatsHeader(k) || !isHeaderToken(k) { // never steer the replay; never a name nats.go cannot send
 			continue
 		}
 		h[k] = append([]string(nil), v...)

@@ -158,10 +158,10 @@ export class RegistryReader {
    */
   async watch(userId: string, opts: WatchOptions = {}): Promise<Watcher> {
     // The feeds of the view's servers, by their qualified names, and the user's tenant.
-    const names = async (): Promise<{ tenant: string; names: string[] }> => {
+    const names = async (): Promise<{ tenant: string; names: string[]; loaded: boolean }> => {
       const [view, tenant] = await Promise.all([this.effective(userId), this.cmd.hGet(this.keys.userMembers(userId), TENANT_FIELD)]);
       const t = tenant ?? "";
-      return { tenant: t, names: Object.keys(view.effective).map((n) => qualify(t, n)) };
+      return { tenant: t, names: Object.keys(view.effective).map((n) => qualify(t, n)), loaded: view.loaded };
     };
     const w = new Watcher(userId, this.keys, await this.sub(), names, opts);
     try {

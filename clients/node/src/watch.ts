@@ -54,12 +54,14 @@ export class Watcher implements AsyncIterableIterator<Change> {
   private closed = false;
   /** The user's tenant at the last re-read ("" default): shared notices of other tenants are dropped. */
   private tenant = "";
+  /** Whether the user was loaded at the last re-read: before that, the tenant is unknown and no shared notice is forwarded. */
+  private loaded = false;
 
   constructor(
     readonly userId: string,
     private readonly keys: Keys,
     private readonly sub: ShardedSubscriber,
-    private readonly names: () => Promise<{ tenant: string; names: string[] }>,
+    private readonly names: () => Promise<{ tenant: string; names: string[]; loaded: boolean }>,
     private readonly opts: WatchOptions = {},
   ) {}
 
@@ -95,7 +97,7 @@ export class Watcher implements AsyncIterableIterator<Change> {
     if (!n) return;
     const servers = strings(n.servers)
       .map(unqualify)
-      .filter((q) => q.tenant === this.tenant)
+      .filter((q) => this.loaded && q.tenant === this.tenant)
       .map((q) => q.name);
     if (servers.length === 0) return; // another tenant's tiers
     this.push({ ...n, userId: this.userId, servers } as Change);
@@ -117,6 +119,7 @@ export class Watcher implements AsyncIterableIterator<Change> {
       try {
         const view = await this.names();
         this.tenant = view.tenant;
+        this.loaded = view.loaded;
         const want = new Set(view.names);
         if (this.closed) return;
         const add = [...want].filter((s) => !this.servers.has(s));

@@ -153,9 +153,10 @@ func checkProvisioned(ctx context.Context, js jetstream.JetStream, c Config) err
 	if cc.AckPolicy != jetstream.AckExplicitPolicy {
 		return fmt.Errorf("consumer %s on %s: ack policy is %s, want explicit", c.Consumer, c.Stream, cc.AckPolicy)
 	}
-	// The worker dead-letters on its last attempt; a server that stops
-	// redelivering before that would strand messages silently.
-	if need := max(c.Retry.MaxDeliver, c.Retry.BusyMaxDeliver); cc.MaxDeliver > 0 && cc.MaxDeliver < need {
+	// The worker dead-letters on its last attempt, and may need up to
+	// deadLetterTries more deliveries to write the dead letter; a server that
+	// stops redelivering before that would strand messages silently.
+	if need := max(c.Retry.MaxDeliver, c.Retry.BusyMaxDeliver) + deadLetterTries; cc.MaxDeliver > 0 && cc.MaxDeliver < need {
 		return fmt.Errorf("consumer %s on %s: max deliver is %d, want -1 or at least %d", c.Consumer, c.Stream, cc.MaxDeliver, need)
 	}
 	return nil

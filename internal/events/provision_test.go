@@ -1,6 +1,7 @@
 package events
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -97,6 +98,23 @@ func TestIntegrationProvisionOffNamesWhatIsMissing(t *testing.T) {
 	err = Provision(ctx, n.JS, c)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "max deliver is 5")
+
+	// Exactly the busy limit is not enough either: writing a dead letter may
+	// take up to deadLetterTries more deliveries (review finding).
+	busy := max(c.Retry.MaxDeliver, c.Retry.BusyMaxDeliver)
+	for maxDeliver, ok := range map[int]bool{busy: false, busy + deadLetterTries: true} {
+		require.NoError(t, n.JS.DeleteConsumer(ctx, c.Stream, c.Consumer))
+		_, err = n.JS.CreateConsumer(ctx, c.Stream, jetstream.ConsumerConfig{
+			Durable: c.Consumer, AckPolicy: jetstream.AckExplicitPolicy, MaxDeliver: maxDeliver,
+		})
+		require.NoError(t, err)
+		err = Provision(ctx, n.JS, c)
+		if ok {
+			assert.NoError(t, err, "max deliver %d", maxDeliver)
+		} else {
+			assert.ErrorContains(t, err, fmt.Sprintf("max deliver is %d", maxDeliver))
+		}
+	}
 }
 
 func TestIntegrationProvisionRefusesInvalidConfig(t *testing.T) {

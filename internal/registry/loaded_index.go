@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mcp-registry/worker/reader"
 	"github.com/mcp-registry/worker/reader/layout"
 )
 
@@ -57,8 +58,8 @@ func (r *Registry) Members(ctx context.Context, user string) (map[string]bool, b
 	}
 	out := map[string]bool{}
 	for name, v := range m {
-		if !layout.IsReserved(name) && v != "" && v[0] != '-' {
-			out[name] = v[len(v)-1] == 'c'
+		if reader.IsMember(name, v) {
+			out[name] = reader.IsConsumeOnly(v)
 		}
 	}
 	return out, true, nil

@@ -78,41 +78,55 @@ func grant(ctx context.Context, reg *registry.Registry, res registry.ApplyResult
 // removal finds them through the revoke set), so each login holder is walked
 // at most once while allowed.
 func revoke(ctx context.Context, reg *registry.Registry, rec registry.Record) error {
-	revokeOutsiders := func(users []string, prune bool) error {
-		allowed, err := reg.AllowedAmong(ctx, rec.Name, users)
-		if err != nil {
-			return err
-		}
-		var targets, covered []string
-		for i, u := range users {
-			if !allowed[i] {
-				targets = append(targets, u)
-			} else {
-				covered = append(covered, u)
-			}
-		}
-		results, err := reg.ApplyToUsers(ctx, rec.Name, rec.Rev, registry.OpDelete, targets)
-		if err != nil || !prune {
-			return err
-		}
-		if err := reg.ForgetHolders(ctx, rec.Name, covered); err != nil {
-			return err
-		}
-		var gone []string
-		for i, r := range results {
-			if r != registry.ResultPending && r != registry.ResultStale {
-				gone = append(gone, targets[i])
-			}
-		}
-		return reg.PruneHolders(ctx, rec.Name, gone)
-	}
-	err := reg.EachMember(ctx, rec.Name, registry.SetRevoke, func(users []string) error {
-		return revokeOutsiders(users, false)
-	})
-	if err != nil {
+	if err := revokeRecent(ctx, reg, rec); err != nil {
 		return err
 	}
 	return reg.EachHolder(ctx, rec.Name, func(users []string) error {
-		return revokeOutsiders(users, true)
+		return revokeOutsiders(ctx, reg, rec, users, true)
 	})
+}
+
+// revokeRecent takes the server from every user of the revoke set (users an
+// access change removed recently; the set lingers after a fan-out) who is not
+// in the allowed set. A stale or duplicate event runs it too: a flow whose
+// lock expired may have landed a grant after the newer flow finished and then
+// died before flagging the fan-out, and its redelivery, though stale, must
+// take that grant back. Cost: the recently removed users, none once the set
+// expired.
+func revokeRecent(ctx context.Context, reg *registry.Registry, rec registry.Record) error {
+	return reg.EachMember(ctx, rec.Name, registry.SetRevoke, func(users []string) error {
+		return revokeOutsiders(ctx, reg, rec, users, false)
+	})
+}
+
+// revokeOutsiders removes the server from those of users the allowed set
+// does not hold; with prune (users from the holder index) it also prunes the
+// holder index.
+func revokeOutsiders(ctx context.Context, reg *registry.Registry, rec registry.Record, users []string, prune bool) error {
+	allowed, err := reg.AllowedAmong(ctx, rec.Name, users)
+	if err != nil {
+		return err
+	}
+	var targets, covered []string
+	for i, u := range users {
+		if !allowed[i] {
+			targets = append(targets, u)
+		} else {
+			covered = append(covered, u)
+		}
+	}
+	results, err := reg.ApplyToUsers(ctx, rec.Name, rec.Rev, registry.OpDelete, targets)
+	if err != nil || !prune {
+		return err
+	}
+	if err := reg.ForgetHolders(ctx, rec.Name, covered); err != nil {
+		return err
+	}
+	var gone []string
+	for i, r := range results {
+		if r != registry.ResultPending && r != registry.ResultStale {
+			gone = append(gone, targets[i])
+		}
+	}
+	return reg.PruneHolders(ctx, rec.Name, gone)
 }

@@ -76,6 +76,12 @@ func (h *ServerFlow) Handle(ctx context.Context, ev events.Event) error {
 			return err
 		}
 		if res.Pending == 0 {
+			rec := res.Record
+			if rec.AccessVersion > 0 && rec.Scope != registry.ScopePublic && rec.Scope != registry.ScopeDeleted {
+				if err := revokeRecent(ctx, h.reg, rec); err != nil {
+					return err
+				}
+			}
 			return events.Skipf("%s version %d is not newer than what %q holds", h.kind, ev.Version, ev.ServerName)
 		}
 		drained := false

@@ -27,16 +27,24 @@ func TestIntegrationWatchSeesRevokeWithinASecond(t *testing.T) {
 	t.Parallel()
 	bin := buildWorker(t)
 	n := testenv.StartNATS(t)
-	srv, _ := testenv.StartRedisServer(t)
+	srv, rdb := testenv.StartRedisServer(t)
 	m := testenv.StartMongo(t)
 	cfg := loadTestConfig(t, "--nats-url", n.URL, "--redis-url", "redis://"+srv.Addr, "--mongodb-uri", m.URI,
 		"--ops-addr", "", "--key-prefix", "w:")
 	startWorker(t, cfg, &lockedBuffer{}, &atomic.Int64{})
 
 	const user = "watch-me"
+	// The login first (the worker handles events concurrently: a grant handled
+	// before the login began would reach no one), then the grant.
 	publish(t, n.JS, "mcp.user.login", `{"userId":"watch-me"}`, "login-1")
+	waitSettled(t, n.JS, cfg)
 	publish(t, n.JS, "mcp.server.access", `{"serverName":"tool","allowedUserIds":["watch-me"],"config":{"url":"https://t"},"version":1}`, "grant")
 	waitSettled(t, n.JS, cfg)
+	rd, err := reader.New(rdb, reader.Options{KeyPrefix: "w:"})
+	require.NoError(t, err)
+	v, err := rd.Effective(context.Background(), user)
+	require.NoError(t, err)
+	require.Contains(t, v.Private, "tool", "the user holds the server before the revoke")
 
 	cmd := exec.Command(bin, "watch", "user", user, "--redis-url", "redis://"+srv.Addr, "--key-prefix", "w:")
 	stdout, err := cmd.StdoutPipe()

@@ -26,7 +26,7 @@ type pipeHook struct {
 	noCrash   bool
 }
 
-func (h *pipeHook) DialHook(next redis.DialHook) redis.DialHook       { return next }
+func (h *pipeHook) DialHook(next redis.DialHook) redis.DialHook          { return next }
 func (h *pipeHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
 func (h *pipeHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
@@ -86,7 +86,10 @@ func review5Stale(t *testing.T, noCrash bool) {
 		w.mustRun(events.KindUserLogin, events.Event{UserID: "w"})
 	}
 	done := make(chan struct{})
-	go func() { defer close(done); _ = w.run(events.KindServerAccess, access("s", cfg("https://s"), 2, "o", "w")) }()
+	go func() {
+		defer close(done)
+		_ = w.run(events.KindServerAccess, access("s", cfg("https://s"), 2, "o", "w"))
+	}()
 	select {
 	case <-h.landed:
 	case <-time.After(20 * time.Second):

@@ -24,7 +24,7 @@ type Config struct {
 	KeyPrefix                                                                     string
 	CacheTTL, LockTTL, HandlerTimeout, AckWait, ShutdownTimeout                   time.Duration
 	RetryBaseDelay, RetryMaxDelay, StreamMaxAge, DLQMaxAge, TombstoneTTL          time.Duration
-	ReconcileEvery                                                                time.Duration
+	ReconcileEvery, LogSummaryEvery                                               time.Duration
 	ReconcileRate                                                                 int
 	Concurrency, MaxDeliver, MaxAckPending, MaxPayload                            int
 	MaxAllowedUsers, MaxConfigBytes, DLQMaxBytes                                  int
@@ -96,6 +96,7 @@ var options = []option{
 	{"ops-addr", ":9090", "`address` of the /metrics, /healthz and /readyz listener; empty or off disables it", plain, func(c *Config) flag.Value { return (*stringValue)(&c.OpsAddr) }},
 	{"log-format", "json", "log `format`: json or console", plain, func(c *Config) flag.Value { return (*stringValue)(&c.LogFormat) }},
 	{"log-level", "info", "log `level`: debug, info, warn or error", plain, func(c *Config) flag.Value { return (*stringValue)(&c.LogLevel) }},
+	{"log-summary-every", "10s", "`duration` between the info lines counting handled events by kind and outcome (each event is logged at debug; errors and dead letters always)", plain, func(c *Config) flag.Value { return (*durationValue)(&c.LogSummaryEvery) }},
 }
 
 // envName is the environment variable of a flag: the standard names for the

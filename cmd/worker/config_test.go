@@ -73,6 +73,7 @@ func TestLoadDefaults(t *testing.T) {
 		OpsAddr:         ":9090",
 		LogFormat:       "json",
 		LogLevel:        "info",
+		LogSummaryEvery: 10 * time.Second,
 	}, c)
 	_, cluster := c.RedisClusterAddrs()
 	assert.False(t, cluster)
@@ -125,6 +126,7 @@ func nonDefault(t *testing.T) map[string]string {
 		"ops-addr":          "127.0.0.1:9191",
 		"log-format":        "console",
 		"log-level":         "debug",
+		"log-summary-every": "30s",
 	}
 }
 

@@ -46,6 +46,7 @@ func (c Config) Validate() error {
 		atLeast("handler-timeout", c.HandlerTimeout, time.Millisecond),
 		atLeast("ack-wait", c.AckWait, time.Second),
 		atLeast("shutdown-timeout", c.ShutdownTimeout, time.Millisecond),
+		atLeast("log-summary-every", c.LogSummaryEvery, time.Second),
 		atLeast("retry-base-delay", c.RetryBaseDelay, time.Millisecond),
 		atLeast("retry-max-delay", c.RetryMaxDelay, max(c.RetryBaseDelay, time.Millisecond)),
 		atLeast("stream-max-age", c.StreamMaxAge, time.Second),

@@ -9,7 +9,8 @@ import (
 	"go.uber.org/dig"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
+
+	"github.com/mcp-registry/worker/internal/logging"
 )
 
 // runCommand is `worker run`: start, run until SIGINT/SIGTERM, shut down.
@@ -62,18 +63,5 @@ func startFailure(log *zap.Logger, err error) int {
 
 // newLogger builds the JSON (production) or console (make run) logger.
 func newLogger(format, level string) (*zap.Logger, error) {
-	lvl, err := zapcore.ParseLevel(level)
-	if err != nil {
-		return nil, err
-	}
-	var zc zap.Config
-	if format == "console" {
-		zc = zap.NewDevelopmentConfig()
-		zc.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
-	} else {
-		zc = zap.NewProductionConfig()
-	}
-	zc.Level = zap.NewAtomicLevelAt(lvl)
-	zc.DisableStacktrace = true
-	return zc.Build()
+	return logging.New(format, level, nil)
 }

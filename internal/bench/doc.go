@@ -111,6 +111,26 @@
 // the worker's clock when the event applied). Layout 2 stores that value once
 // ({s:<name>}:val) and users hold membership ({u:<user>}:m): a user "has the
 // new value" when it is a member and the server's value is the new one.
+// BenchmarkConsume: the consume loop, end to end through JetStream: a
+// nats-server process (built from the nats-server module the project embeds
+// elsewhere, so that its CPU is not mixed into the worker's Go process), the
+// stream and durable consumer as Provision makes them, events.Consumer
+// replicas running the flows (handlers.Map, in-memory source, private
+// redis-server) with the production JSON logger at info (to /dev/null) and
+// the consume-loop metrics; every event carries Mcp-Notify and the publisher
+// times publish-to-result. Rows: 20,000 warm logins in-process (at
+// --concurrency goroutines) and through JetStream (target >= 20,000/s and at
+// most 1 Redis round trip each); cold logins in-process and through
+// JetStream in alternated halves of 5,000 (target >= 90%); one replica and
+// two replicas on one durable consumer, alternated (target >= 1.6x); then a
+// fixed rate of 5,000, 10,000 and 20,000 logins/s for 30 s each
+// (MCP_BENCH_SUSTAIN shortens it) with p50/p99 and the consumer's lag (pending
+// + ack pending) sampled every second (target p99 < 20 ms at 10,000/s).
+// A second warm burst and a cold burst run under the CPU profiler with mutex
+// and block sampling; the profiles are written to MCP_BENCH_PROFILES (else a
+// temporary directory) and their top entries printed. MCP_BENCH_CONCURRENCY
+// overrides --concurrency (16).
+//
 // BenchmarkReader: the public Go reader (reader.Effective) reading one user's
 // view (20 private + 10 shared servers) from 32 goroutines for 3 s in a Redis
 // holding 50,000 unrelated keys: reads/s, latency, Redis commands and round

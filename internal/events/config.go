@@ -53,6 +53,9 @@ type Config struct {
 	DLQMaxBytes int64
 	// Retry maps handler errors to acknowledgements.
 	Retry RetryPolicy
+	// LogSummaryEvery is how often the info line counting handled messages
+	// by kind and outcome is written (each message is logged at debug).
+	LogSummaryEvery time.Duration
 }
 
 // DefaultConfig returns the defaults of every setting.
@@ -74,6 +77,7 @@ func DefaultConfig() Config {
 		DLQMaxAge:       14 * 24 * time.Hour,
 		DLQMaxBytes:     1 << 30,
 		Retry:           DefaultRetryPolicy(),
+		LogSummaryEvery: 10 * time.Second,
 	}
 }
 
@@ -137,6 +141,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Retry.Validate(); err != nil {
 		add("retry: %w", err)
+	}
+	if c.LogSummaryEvery < time.Second {
+		add("log summary every %s: must be at least 1s", c.LogSummaryEvery)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("events config: %w", err)

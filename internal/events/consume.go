@@ -52,6 +52,8 @@ type Consumer struct {
 	limited  *throttle // rate-limits repeated infrastructure errors
 	busy     *busyCounts
 	dlqFails *busyCounts // failed dead-letter publishes per stream sequence
+	keeper   *keeper     // InProgress for long-running messages
+	summary  *summary    // counts for the periodic info line
 
 	// lookupDelay is the first wait before looking a vanished consumer up
 	// again; it doubles up to maxLookupDelay.
@@ -67,6 +69,8 @@ type Consumer struct {
 	iter       jetstream.MessagesContext // current iterator, nil between two
 	stopPull   chan struct{}             // closed by Stop
 	pullDone   chan struct{}             // closed when the pull loop returned
+	stopSums   chan struct{}             // closed by Stop to end the summaries
+	sumsDone   chan struct{}             // closed when the last summary is written
 	cancelBase context.CancelFunc        // cancels every handler's context
 	work       sync.WaitGroup            // in-flight messages
 	inFlight   atomic.Int64
@@ -96,7 +100,7 @@ func NewConsumer(p ConsumerParams) (*Consumer, error) {
 		}
 		handlers[k] = h
 	}
-	return &Consumer{
+	c := &Consumer{
 		js:             p.JS,
 		conn:           conn,
 		cfg:            p.Config,
@@ -110,7 +114,10 @@ func NewConsumer(p ConsumerParams) (*Consumer, error) {
 		lookupDelay:    time.Second,
 		maxLookupDelay: 30 * time.Second,
 		pullExpiry:     defaultPullExpiry,
-	}, nil
+		summary:        newSummary(),
+	}
+	c.keeper = newKeeper(p.Config.AckWait/3, c.warnLimited)
+	return c, nil
 }
 
 // Start looks the durable consumer up (it must exist: see Provision), starts
@@ -133,6 +140,9 @@ func (c *Consumer) Start(ctx context.Context) error {
 	// its values; only Stop cancels them.
 	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	c.cancelBase = cancel
+	c.stopSums = make(chan struct{})
+	c.sumsDone = make(chan struct{})
+	go c.logSummaries(c.cfg.LogSummaryEvery, c.stopSums, c.sumsDone)
 	go c.pull(base, cons)
 	return nil
 }
@@ -148,7 +158,10 @@ func (c *Consumer) Running() bool { return c.running.Load() }
 //  3. in-flight handlers may finish until ctx is done;
 //  4. then their contexts are cancelled; their results map through Decide as
 //     usual (a cancellation is transient: Nak, redelivered elsewhere);
-//  5. every goroutine has returned when Stop returns.
+//  5. the acknowledgements sent are flushed to the server (a round trip), so
+//     that none is left in the client's buffer when the connection closes;
+//  6. every goroutine has returned when Stop returns, and the last summary
+//     line is written.
 //
 // Handlers must honour their context: Stop waits for them. Stopping twice,
 // or before Start, is a no-op. A hit deadline is logged, not returned: the
@@ -181,8 +194,17 @@ func (c *Consumer) Stop(ctx context.Context) error {
 			zap.Int64("in_flight", c.inFlight.Load()), zap.Error(ctx.Err()))
 	}
 	c.cancelBase()
-	// Step 5.
 	<-handled
+	c.keeper.close()
+	// Step 5.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), apiTimeout)
+	defer cancel()
+	if err := c.js.Conn().FlushWithContext(fctx); err != nil {
+		c.log.Warn("Flushing the last acknowledgements failed; those messages are redelivered", zap.Error(err))
+	}
+	// Step 6.
+	close(c.stopSums)
+	<-c.sumsDone
 	return nil
 }
 

@@ -43,10 +43,11 @@ func TestIntegrationValidMessageIsHandledAndAcked(t *testing.T) {
 	assert.Equal(t, "s1", upd.ServerName)
 	assert.Equal(t, int64(7), upd.Version)
 
-	// One line per message, at Info, with the edge fields; never the config.
+	// One line per message, at debug (info has the periodic summary), with
+	// the edge fields; never the config.
 	require.Eventually(t, func() bool { return len(handledLines(r.logs)) == 2 }, 5*time.Second, 10*time.Millisecond)
 	for _, l := range handledLines(r.logs) {
-		assert.Equal(t, zapcore.InfoLevel, l.Level)
+		assert.Equal(t, zapcore.DebugLevel, l.Level)
 		f := l.ContextMap()
 		assert.Equal(t, OutcomeDone, f["outcome"])
 		for _, k := range []string{"subject", "stream_seq", "delivered", "duration"} {
@@ -166,9 +167,13 @@ func TestIntegrationTransientErrorIsRetriedThenDeadLettered(t *testing.T) {
 
 	lines := handledLines(r.logs)
 	require.Len(t, lines, 3)
-	assert.Equal(t, zapcore.WarnLevel, lines[0].Level)
+	assert.Equal(t, zapcore.DebugLevel, lines[0].Level, "each retry at debug")
 	assert.Equal(t, OutcomeRetry, lines[0].ContextMap()["outcome"])
-	assert.Equal(t, zapcore.ErrorLevel, lines[2].Level)
+	assert.Equal(t, zapcore.ErrorLevel, lines[2].Level, "a dead letter always at error")
+	retried := r.logs.FilterMessageSnippet("Messages retried").AllUntimed()
+	require.Len(t, retried, 1, "one rate-limited warning for both retries")
+	assert.Equal(t, zapcore.WarnLevel, retried[0].Level)
+	assert.Contains(t, retried[0].ContextMap()["error"], "redis down")
 	assert.Equal(t, 2.0, counterValue(t, r.reg, "mcp_worker_messages_total", "kind", "user.login", "outcome", "retry"))
 }
 

@@ -23,9 +23,9 @@ type handled struct {
 }
 
 // process handles one message from receipt to acknowledgement: decode, run
-// the handler (with InProgress every keepAlive), map the result through
-// RetryPolicy.Decide, apply it, notify, log one line.
-func (c *Consumer) process(ctx context.Context, msg jetstream.Msg, keepAlive time.Duration) {
+// the handler (kept alive by the keeper), map the result through
+// RetryPolicy.Decide, apply it, notify, log it.
+func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 	start := time.Now()
 	defer c.metrics.begin()()
 	c.inFlight.Add(1)
@@ -37,7 +37,7 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg, keepAlive tim
 		c.nak(msg)
 		return
 	}
-	stopKeepAlive := c.keepAlive(msg, keepAlive)
+	alive := c.keeper.add(msg)
 	var h handled
 	var herr error
 	h.ev, h.decoded, herr = c.run(ctx, msg, meta)
@@ -63,7 +63,7 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg, keepAlive tim
 	}
 	// No InProgress may follow the ack: after a NakWithDelay it would reset
 	// the redelivery timer.
-	stopKeepAlive()
+	c.keeper.release(alive)
 	h.outcome, h.applyErr = c.apply(actx, msg, h.decision, dlqFailures)
 
 	var notifyErr error
@@ -71,8 +71,10 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg, keepAlive tim
 		notifyErr = c.notify(msg, h)
 	}
 	took := time.Since(start)
-	c.metrics.observe(c.kindLabel(msg.Subject(), h), h.outcome, took)
-	c.logHandled(msg, meta, h, took, notifyErr)
+	kind := c.kindLabel(msg.Subject(), h)
+	c.metrics.observe(kind, h.outcome, took)
+	c.summary.add(kind, h.outcome, took)
+	c.logHandled(msg, meta, kind, h, took, notifyErr)
 }
 
 // run decodes the message and runs its handler under HandlerTimeout.
@@ -118,7 +120,13 @@ func callHandler(ctx context.Context, h Handler, ev Event) (err error) {
 func (c *Consumer) apply(ctx context.Context, msg jetstream.Msg, d Decision, dlqFailures uint64) (string, error) {
 	switch d.Action {
 	case ActionAck:
-		if err := msg.DoubleAck(ctx); err != nil {
+		// A plain ack, not DoubleAck: waiting for the server's
+		// confirmation held a handler slot for a NATS round trip per
+		// message. The ack is sent only after the flow's write; if it is
+		// lost the message is redelivered after AckWait and applies nothing
+		// twice (every flow is idempotent: versions, fences, snapshots), and
+		// Stop flushes the connection so a clean shutdown loses none.
+		if err := msg.Ack(); err != nil {
 			return d.Outcome, fmt.Errorf("ack: %w", err)
 		}
 		return d.Outcome, nil
@@ -165,32 +173,6 @@ func (c *Consumer) deadLetterFailures(seq, delivered uint64, err error) uint64 {
 	return n
 }
 
-// keepAlive sends InProgress every period until the returned function is
-// called; that function returns once the goroutine is gone.
-func (c *Consumer) keepAlive(msg jetstream.Msg, every time.Duration) func() {
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				if err := msg.InProgress(); err != nil {
-					c.warnLimited("in-progress", "InProgress failed, the message may be redelivered", zap.Error(err))
-				}
-			case <-done:
-				return
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-stopped
-	}
-}
-
 // kindLabel is the metrics label of a message: its kind when known.
 func (c *Consumer) kindLabel(subject string, h handled) string {
 	if h.decoded {
@@ -202,14 +184,42 @@ func (c *Consumer) kindLabel(subject string, h handled) string {
 	return kindUnknown
 }
 
-// logHandled writes the one line per message: Info when finished, Warn when
-// retried, Error when dead-lettered. Never the payload or the config.
-func (c *Consumer) logHandled(msg jetstream.Msg, meta *jetstream.MsgMetadata, h handled, took time.Duration, notifyErr error) {
-	fields := []zap.Field{
+// logHandled logs one message: dead letters and dropped messages always,
+// at error; a failed ack or notify at warn (rate-limited); everything else
+// one line per message at debug, and at info only in the periodic summary
+// (logSummaries), so that info costs nothing per message. Never the payload
+// or the config.
+func (c *Consumer) logHandled(msg jetstream.Msg, meta *jetstream.MsgMetadata, kind string, h handled, took time.Duration, notifyErr error) {
+	level := zapcore.DebugLevel
+	switch {
+	case h.outcome == OutcomeDeadLettered, h.outcome == OutcomeDropped:
+		level = zapcore.ErrorLevel
+	case h.applyErr != nil, h.dlqErr != nil, notifyErr != nil:
+		level = zapcore.WarnLevel
+	case h.outcome == OutcomeRetry:
+		c.warnLimited("retry:"+kind, "Messages retried (one line per kind every 30 s; each at debug)",
+			zap.String("kind", kind), zap.String("error", h.decision.Reason))
+	}
+	if level == zapcore.WarnLevel {
+		// At most one such warning per kind every 30 s; the others at debug.
+		ok, dropped := c.limited.allow("handled-warn:" + kind)
+		switch {
+		case !ok:
+			level = zapcore.DebugLevel
+		case dropped > 0:
+			defer c.log.Warn("Acknowledgement or notify failures logged at debug since the last warning",
+				zap.String("kind", kind), zap.Int("suppressed", dropped))
+		}
+	}
+	if !c.log.Core().Enabled(level) {
+		return
+	}
+	fields := make([]zap.Field, 0, 12)
+	fields = append(fields,
 		zap.String("subject", msg.Subject()),
 		zap.Uint64("stream_seq", meta.Sequence.Stream),
 		zap.Uint64("delivered", meta.NumDelivered),
-	}
+	)
 	if h.ev.UserID != "" {
 		fields = append(fields, zap.String("user_id", h.ev.UserID))
 	}
@@ -231,13 +241,6 @@ func (c *Consumer) logHandled(msg jetstream.Msg, meta *jetstream.MsgMetadata, h 
 	}
 	if notifyErr != nil {
 		fields = append(fields, zap.NamedError("notify_error", notifyErr))
-	}
-	level := zapcore.InfoLevel
-	switch {
-	case h.outcome == OutcomeDeadLettered, h.outcome == OutcomeDropped:
-		level = zapcore.ErrorLevel
-	case h.outcome == OutcomeRetry, h.applyErr != nil, notifyErr != nil:
-		level = zapcore.WarnLevel
 	}
 	c.log.Log(level, "Message handled", fields...)
 }

@@ -52,7 +52,8 @@ func (c *Consumer) pull(ctx context.Context, cons jetstream.Consumer) {
 			return
 		}
 		c.running.Store(true)
-		c.consume(ctx, cons, iter, sem, keepAliveEvery(c.cfg.AckWait, cons))
+		c.keeper.start(keepAliveEvery(c.cfg.AckWait, cons))
+		c.consume(ctx, cons, iter, sem)
 		c.running.Store(false)
 		c.setIter(nil)
 		if c.stopRequested() {
@@ -64,9 +65,7 @@ func (c *Consumer) pull(ctx context.Context, cons jetstream.Consumer) {
 
 // consume takes messages from iter until Stop or until the iterator ends
 // for good (consumer deleted, connection closed).
-func (c *Consumer) consume(ctx context.Context, cons jetstream.Consumer, iter jetstream.MessagesContext,
-	sem chan struct{}, keepAlive time.Duration,
-) {
+func (c *Consumer) consume(ctx context.Context, cons jetstream.Consumer, iter jetstream.MessagesContext, sem chan struct{}) {
 	for {
 		// A slot first: a message is taken only when it can start at once.
 		select {
@@ -98,7 +97,7 @@ func (c *Consumer) consume(ctx context.Context, cons jetstream.Consumer, iter je
 		go func() {
 			defer c.work.Done()
 			defer func() { <-sem }()
-			c.process(ctx, msg, keepAlive)
+			c.process(ctx, msg)
 		}()
 	}
 }

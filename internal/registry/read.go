@@ -7,14 +7,23 @@ import (
 	"github.com/mcp-registry/worker/reader"
 )
 
-// Loaded reports whether user's registry is loaded (one round trip).
+// Loaded reports whether user's registry is loaded: one EXISTS, which
+// concurrent callers share a pipeline for (existsBatcher), so it costs at
+// most one round trip and under a burst of warm logins far less.
 func (r *Registry) Loaded(ctx context.Context, user string) (bool, error) {
-	n, err := r.rdb.Exists(ctx, r.keys.UserMembers(user)).Result()
+	ok, err := r.loaded.exists(ctx, r.keys.UserMembers(user))
 	if err != nil {
 		return false, fmt.Errorf("loaded mark of %s: %w", user, err)
 	}
-	return n == 1, nil
+	return ok, nil
 }
+
+// The loaded-mark batcher's limits: pipelines in flight at once, and
+// questions per pipeline.
+const (
+	loadedPipelines = 4
+	loadedBatch     = 256
+)
 
 // EffectiveEntry is one server of a user's effective view and the tier it comes from.
 type EffectiveEntry = reader.Entry

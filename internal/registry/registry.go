@@ -57,12 +57,16 @@ type Registry struct {
 	keys   Keys
 	cfg    Config
 	reader *reader.Reader
+	loaded *existsBatcher
 }
 
 // New returns a Registry on client (single, failover or cluster).
 func New(client redis.UniversalClient, cfg Config) *Registry {
 	rd, _ := reader.New(client, reader.Options{KeyPrefix: cfg.KeyPrefix}) // no creds key: cannot fail
-	return &Registry{rdb: client, keys: NewKeys(cfg.KeyPrefix), cfg: cfg, reader: rd}
+	return &Registry{
+		rdb: client, keys: NewKeys(cfg.KeyPrefix), cfg: cfg, reader: rd,
+		loaded: newExistsBatcher(client, loadedPipelines, loadedBatch),
+	}
 }
 
 // Keys returns the key builders (for lock keys and for readers).

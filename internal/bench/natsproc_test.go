@@ -1,0 +1,77 @@
+package bench
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mcp-registry/worker/internal/testenv"
+)
+
+// natsProcess is a nats-server in a process of its own, built from the
+// nats-server module this project embeds elsewhere (the same release), so
+// that the worker's CPU time is not shared with the server's inside one Go
+// process, as in a deployment.
+type natsProcess struct {
+	URL string
+	cmd *exec.Cmd
+}
+
+var (
+	natsBinOnce sync.Once
+	natsBin     string
+	natsBinErr  error
+)
+
+// natsServerBinary builds nats-server once per benchmark process.
+func natsServerBinary() (string, error) {
+	natsBinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mcp-bench-nats-")
+		if err != nil {
+			natsBinErr = err
+			return
+		}
+		natsBin = filepath.Join(dir, "nats-server")
+		out, err := exec.Command("go", "build", "-o", natsBin, "github.com/nats-io/nats-server/v2").CombinedOutput()
+		if err != nil {
+			natsBinErr = fmt.Errorf("go build nats-server: %w: %s", err, out)
+		}
+	})
+	return natsBin, natsBinErr
+}
+
+// startNATSProcess starts nats-server with JetStream (file store in a
+// temporary directory) on a free loopback port; cleanup stops it.
+func startNATSProcess(tb testing.TB) *natsProcess {
+	tb.Helper()
+	bin, err := natsServerBinary()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := testenv.FreeAddr(tb)
+	host, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(bin, "-a", host, "-p", port, "-js", "-sd", tb.TempDir())
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start nats-server: %v", err)
+	}
+	p := &natsProcess{URL: "nats://" + addr, cmd: cmd}
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+			_ = c.Close()
+			return p
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tb.Fatalf("nats-server on %s not listening after 10s", addr)
+	return nil
+}

@@ -79,13 +79,17 @@ func measureConsume(b *testing.B) {
 	coldA, coldB := setUsers("ca", consumeColdUsers), setUsers("cb", consumeColdUsers)
 	half := consumeColdUsers / 2
 	var coldIn, coldJS runResult
+	var coldInCPU, coldJSCPU cpuShare
 	for k := range 2 {
-		r, err := runConcurrent(ctx, coldA[k*half:(k+1)*half], conc, w.login)
-		if err != nil {
-			b.Fatal(err)
-		}
-		coldIn = joinRuns(coldIn, r)
-		coldJS = joinRuns(coldJS, one.burst(ctx, b, coldB[k*half:(k+1)*half]))
+		coldInCPU.add(w.measure(ctx, b, func() error {
+			r, err := runConcurrent(ctx, coldA[k*half:(k+1)*half], conc, w.login)
+			coldIn = joinRuns(coldIn, r)
+			return err
+		}))
+		coldJSCPU.add(w.measure(ctx, b, func() error {
+			coldJS = joinRuns(coldJS, one.burst(ctx, b, coldB[k*half:(k+1)*half]))
+			return nil
+		}))
 	}
 	checkLoaded(ctx, b, w, coldB, serversPerUser)
 	coldC := setUsers("cc", consumeColdUsers/2)
@@ -97,9 +101,16 @@ func measureConsume(b *testing.B) {
 	two := newPipeline(b, w, 2)
 	two.burst(ctx, b, warmUsers[:conc]) // opens the second replica's pools
 	var oneAgain, twoRun runResult
+	var oneCPU, twoCPU cpuShare
 	for range 2 {
-		oneAgain = joinRuns(oneAgain, one.burst(ctx, b, warmUsers))
-		twoRun = joinRuns(twoRun, two.burst(ctx, b, warmUsers))
+		oneCPU.add(w.measure(ctx, b, func() error {
+			oneAgain = joinRuns(oneAgain, one.burst(ctx, b, warmUsers))
+			return nil
+		}))
+		twoCPU.add(w.measure(ctx, b, func() error {
+			twoRun = joinRuns(twoRun, two.burst(ctx, b, warmUsers))
+			return nil
+		}))
 	}
 
 	// Sustained rates.
@@ -148,9 +159,14 @@ func measureConsume(b *testing.B) {
 		row(fmt.Sprintf("sustained %s/s for %s", num(int64(s.rate)), sustain), s.run, 0, target, met)
 	}
 	t.note("Latency is publish-to-result (the Mcp-Notify message received by the publisher). A burst's p50/p99 include queueing behind the burst; the sustained rows show service latency at a fixed rate.")
+	t.note("Cold logins, CPU per login: this process %s µs in-process, %s µs through JetStream (replica + publisher); redis-server %s µs and %s µs; cores busy: this process %s and %s, redis-server %s and %s.",
+		perMicro(coldInCPU.goCPU, consumeColdUsers), perMicro(coldJSCPU.goCPU, consumeColdUsers),
+		perMicro(coldInCPU.redisCPU, consumeColdUsers), perMicro(coldJSCPU.redisCPU, consumeColdUsers),
+		coldInCPU.cores(false), coldJSCPU.cores(false), coldInCPU.cores(true), coldJSCPU.cores(true))
 	t.note("Round trips: the worker's Redis round trips during the warm JetStream burst divided by its events (%s round trips, %s commands).", num(warmM.RoundTrips), num(warmM.Commands))
-	t.note("Two replicas: one process, each replica with its own NATS connection, sharing %d cores with nats-server, redis-server and the publisher; redis-server used %s of CPU per warm login in the warm burst (its own core's ceiling: %s logins/s).",
-		runtime.NumCPU(), perMicro(warmM.redisCPU, consumeUsers), ceiling(warmM.redisCPU, consumeUsers))
+	t.note("Two replicas: one process, each replica with its own NATS connection, sharing %d cores with nats-server, redis-server and the publisher. CPU busy during the bursts (cores): this process (replicas + publisher) %s with one replica, %s with two; redis-server %s and %s. Redis used %s µs of CPU per warm login (its own core's ceiling: %s logins/s), so Redis is not the limit here; the %d cores are.",
+		runtime.NumCPU(), oneCPU.cores(false), twoCPU.cores(false), oneCPU.cores(true), twoCPU.cores(true),
+		perMicro(warmM.redisCPU, consumeUsers), ceiling(warmM.redisCPU, consumeUsers), runtime.NumCPU())
 	t.print(os.Stdout)
 
 	lag := &table{title: "BenchmarkConsume: consumer lag (pending + ack pending) during the sustained runs, sampled every second", header: []string{"rate", "lag by second"}}
@@ -163,6 +179,27 @@ func measureConsume(b *testing.B) {
 	}
 	lag.print(os.Stdout)
 	printProfiles(profiles)
+}
+
+// cpuShare sums the CPU time and wall time of measured runs.
+type cpuShare struct{ goCPU, redisCPU, wall time.Duration }
+
+func (c *cpuShare) add(m measured) {
+	c.goCPU += m.goCPU
+	c.redisCPU += m.redisCPU
+	c.wall += m.elapsed
+}
+
+// cores is the average number of cores busy: redis-server's or this process's.
+func (c cpuShare) cores(redis bool) string {
+	if c.wall <= 0 {
+		return "-"
+	}
+	cpu := c.goCPU
+	if redis {
+		cpu = c.redisCPU
+	}
+	return fmt.Sprintf("%.2f", cpu.Seconds()/c.wall.Seconds())
 }
 
 func natsVersion(nc *nats.Conn) string { return nc.ConnectedServerVersion() }

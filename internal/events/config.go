@@ -53,6 +53,8 @@ type Config struct {
 	DLQMaxBytes int64
 	// Retry maps handler errors to acknowledgements.
 	Retry RetryPolicy
+	// Outage says when a dependency counts as down and how it is probed.
+	Outage OutageConfig
 }
 
 // DefaultConfig returns the defaults of every setting.
@@ -74,6 +76,7 @@ func DefaultConfig() Config {
 		DLQMaxAge:       14 * 24 * time.Hour,
 		DLQMaxBytes:     1 << 30,
 		Retry:           DefaultRetryPolicy(),
+		Outage:          DefaultOutageConfig(),
 	}
 }
 
@@ -137,6 +140,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Retry.Validate(); err != nil {
 		add("retry: %w", err)
+	}
+	if err := c.Outage.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("events config: %w", err)

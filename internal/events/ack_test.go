@@ -108,7 +108,7 @@ func TestDecide(t *testing.T) {
 
 func TestDecideDelayGrows(t *testing.T) {
 	t.Parallel()
-	p := events.DefaultRetryPolicy()
+	p := events.WithJitterSource(events.DefaultRetryPolicy(), func() float64 { return 0 }) // nominal
 	prev := time.Duration(0)
 	for n := uint64(1); n < uint64(p.MaxDeliver); n++ {
 		d := p.Decide(errors.New("x"), n)

@@ -69,7 +69,7 @@ func TestOutagesPassThroughWhileHealthy(t *testing.T) {
 		Busy(time.Second, "locked"),
 		fmt.Errorf("%w: x", ErrShutdown),
 		errors.New("script error"),
-		Unavailable(DepRedis, errors.New("timeout")), // the probe answers: the event's own failure
+		Unavailable(DepRedis, errors.New("timeout")),    // the probe answers: the event's own failure
 		Unavailable("elsewhere", errors.New("timeout")), // not watched
 	} {
 		assert.Equal(t, err, o.Judge(ctx, err))

@@ -183,7 +183,9 @@ func (r *outageRig) during(start time.Time, d time.Duration, step func(elapsed t
 // metric returns the value of a counter or gauge line of /metrics ("" when
 // absent).
 func (r *outageRig) metric(line string) string {
-	resp, err := http.Get(r.opsURL + "/metrics") //nolint:noctx // a test on loopback
+	req, err := http.NewRequestWithContext(r.ctx, http.MethodGet, r.opsURL+"/metrics", nil)
+	require.NoError(r.t, err)
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(r.t, err)
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)

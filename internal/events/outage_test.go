@@ -148,7 +148,7 @@ func TestOutagesPauseAfterErrorsInARow(t *testing.T) {
 	redis := &fakeDep{} // answers its probe: a replica that PINGs but refuses writes
 	o, _ := newTestOutages(t, redis, &fakeDep{})
 	ctx := t.Context()
-	readonly := Unavailable(DepRedis, errors.New("READONLY You can't write against a read only replica."))
+	readonly := Unavailable(DepRedis, errors.New("READONLY You can't write against a read only replica"))
 	assert.Equal(t, readonly, o.Judge(ctx, readonly), "1st: counts")
 	assert.Equal(t, readonly, o.Judge(ctx, readonly), "2nd: counts")
 	assert.Nil(t, o.Judge(ctx, nil), "an event finished: the run starts again")

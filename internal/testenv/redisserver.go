@@ -93,8 +93,12 @@ func (s *RedisServer) Shutdown(t testing.TB) {
 	// The server closes the connection instead of replying: an error is
 	// expected; the exit below is what counts.
 	_ = c.ShutdownSave(ctx).Err()
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
+	done := make(chan struct{})
+	cmd := s.cmd
+	go func() {
+		_ = cmd.Wait() // the exit status of a shut down server says nothing
+		close(done)
+	}()
 	select {
 	case <-done:
 		s.cmd = nil

@@ -51,6 +51,8 @@ func appOptions(cfg Config, log *zap.Logger) fx.Option {
 			Config.serverdbConfig,
 			Config.handlersConfig,
 			newOpsParams,
+			newWatches,
+			func(o *events.Outages) handlers.Gate { return o },
 			func(reg *registry.Registry, lc *lockstatus.Locker, src handlers.ServerSource) *handlers.Reconciler {
 				return handlers.NewReconciler(reg, lc, src)
 			},
@@ -78,9 +80,35 @@ func newMetricsRegistry() (*prometheus.Registry, prometheus.Registerer) {
 	return reg, reg
 }
 
-// newOpsParams wires /readyz to the three dependencies and the consumer.
+// newWatches gives outage mode its probes (events.Outages): Redis pauses
+// pulling, as every flow needs it; MongoDB holds only the events that fail
+// on it (cold logins, server events that resolve a server), so warm logins
+// and the other server events keep flowing.
+func newWatches(c Config, rdb redis.UniversalClient, mc *mongo.Client) events.Watches {
+	return events.Watches{
+		events.DepRedis: {Probe: func(ctx context.Context) error { return probeRedis(ctx, rdb) }, PausesPulling: true},
+		events.DepMongoDB: {Probe: func(ctx context.Context) error {
+			if err := mc.Ping(ctx, nil); err != nil {
+				return scrubSecrets(err, c.MongoURI) // logged by the probe loop
+			}
+			return nil
+		}},
+	}
+}
+
+// probeRedis pings Redis: every master of a cluster (a failed-over shard
+// must not look healthy because another answers), else the one server.
+func probeRedis(ctx context.Context, rdb redis.UniversalClient) error {
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() })
+	}
+	return rdb.Ping(ctx).Err()
+}
+
+// newOpsParams wires /readyz to the three dependencies and the consumer
+// (not ready while outage mode holds events for a dependency).
 func newOpsParams(c Config, reg *prometheus.Registry, rdb redis.UniversalClient, mc *mongo.Client,
-	nc *nats.Conn, consumer *events.Consumer, log *zap.Logger,
+	nc *nats.Conn, consumer *events.Consumer, outages *events.Outages, log *zap.Logger,
 ) ops.Params {
 	return ops.Params{
 		Addr:     c.opsAddr(),
@@ -104,6 +132,9 @@ func newOpsParams(c Config, reg *prometheus.Registry, rdb redis.UniversalClient,
 				if !consumer.Running() {
 					return errors.New("not running")
 				}
+				if down := outages.Paused(); len(down) > 0 {
+					return fmt.Errorf("holding events while down: %v", down)
+				}
 				return nil
 			},
 		},
@@ -124,6 +155,7 @@ type lifecycle struct {
 	JS        jetstream.JetStream
 	Events    events.Config
 	Consumer  *events.Consumer
+	Outages   *events.Outages
 	Ops       *ops.Server
 	Reconcile *reconcileLoop
 }
@@ -132,7 +164,7 @@ type lifecycle struct {
 // reverse order of registration, so shutdown is:
 //  1. stop pulling, let in-flight handlers finish until --shutdown-timeout,
 //     then cancel them and nak what is left (their deferred unlocks release
-//     the locks as they return);
+//     the locks as they return); then stop outage mode's probes;
 //  2. stop the reconcile loop (waiting for a running pass), then the ops
 //     listener;
 //  3. close the clients: NATS (drained, so the last acks are flushed),
@@ -173,6 +205,7 @@ func registerLifecycle(l lifecycle) {
 		OnStart: func(context.Context) error { return l.Consumer.Start(base) },
 		OnStop: func(context.Context) error {
 			defer cancel()
+			defer l.Outages.Close() // its probes, once nothing consults it
 			ctx, done := context.WithTimeout(context.Background(), l.Config.ShutdownTimeout)
 			defer done()
 			return l.Consumer.Stop(ctx)

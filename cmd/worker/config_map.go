@@ -20,6 +20,7 @@ func (c Config) eventsConfig() events.Config {
 	e.DLQMaxAge, e.DLQMaxBytes = c.DLQMaxAge, int64(c.DLQMaxBytes)
 	e.Retry.MaxDeliver, e.Retry.BaseDelay, e.Retry.MaxDelay = c.MaxDeliver, c.RetryBaseDelay, c.RetryMaxDelay
 	e.LogSummaryEvery = c.LogSummaryEvery
+	e.Outage.Errors, e.Outage.ProbeMax = c.OutageErrors, c.OutageProbeMax
 	return e
 }
 

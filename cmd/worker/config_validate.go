@@ -55,6 +55,8 @@ func (c Config) Validate() error {
 		positive("reconcile-rate", c.ReconcileRate),
 		positive("concurrency", c.Concurrency),
 		positive("max-deliver", c.MaxDeliver),
+		positive("outage-errors", c.OutageErrors),
+		atLeast("outage-probe-max", c.OutageProbeMax, events.DefaultOutageConfig().ProbeBase),
 		positive("max-ack-pending", c.MaxAckPending),
 		check(c.MaxAckPending >= c.Concurrency, "max-ack-pending", strconv.Itoa(c.MaxAckPending),
 			"must be at least --concurrency ("+strconv.Itoa(c.Concurrency)+")"),

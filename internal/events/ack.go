@@ -64,6 +64,10 @@ type RetryPolicy struct {
 	BaseDelay      time.Duration // first retry delay; doubles per delivery
 	MaxDelay       time.Duration // cap
 	BusyMaxDeliver int           // BusyError retries: dead-letter only at this many deliveries
+
+	// rand draws the jitter of every delay, in [0, 1); nil is math/rand/v2.
+	// Tests fix it (export_test.go).
+	rand func() float64
 }
 
 // DefaultRetryPolicy returns the policy used when nothing is configured: 10
@@ -106,7 +110,10 @@ func (p RetryPolicy) Validate() error {
 //     BaseDelay*2^(delivered-1)), until delivered reaches MaxDeliver: then
 //     DeadLetter "gave up after N deliveries: ...".
 //
-// It is deterministic: no jitter.
+// Every delay is jittered: drawn from [3/4 d, d] where d is the delay named
+// above, so messages that failed together (an outage) do not all come back
+// at one instant. OutageError (a dependency known down) is the exception to
+// the budgets: see DecideAfterBusy.
 func (p RetryPolicy) Decide(err error, delivered uint64) Decision {
 	return p.DecideAfterBusy(err, delivered, 0)
 }
@@ -115,6 +122,12 @@ func (p RetryPolicy) Decide(err error, delivered uint64) Decision {
 // handed back as busy (BusyError): those count against BusyMaxDeliver but not
 // against the transient-failure budget (MaxDeliver and the backoff), so a
 // login that waited behind another worker's load still gets its full retries.
+// The consume loop also counts here the deliveries it held during an outage.
+//
+// An error wrapping *OutageError (the handler failed while a dependency it
+// needs was known down, see Outages.Judge) is handed back after the error's
+// After, jittered, whatever the delivery count: it never spends the budget
+// and is never dead-lettered.
 func (p RetryPolicy) DecideAfterBusy(err error, delivered, busy uint64) Decision {
 	delivered = max(delivered, 1)
 	if err == nil {
@@ -129,6 +142,9 @@ func (p RetryPolicy) DecideAfterBusy(err error, delivered, busy uint64) Decision
 	if errors.Is(err, ErrShutdown) {
 		return retry(0, err) // handed back at once, whatever the delivery count
 	}
+	if held, ok := errors.AsType[*OutageError](err); ok {
+		return retry(p.jitter(max(held.After, 0)), err)
+	}
 	if busy, ok := errors.AsType[*BusyError](err); ok {
 		if delivered >= uint64(max(p.BusyMaxDeliver, 0)) {
 			return deadLetter(fmt.Sprintf("still busy after %d deliveries: %s", delivered, err))
@@ -137,14 +153,17 @@ func (p RetryPolicy) DecideAfterBusy(err error, delivered, busy uint64) Decision
 		if delay <= 0 {
 			delay = p.BaseDelay
 		}
-		return retry(min(delay, p.MaxDelay), err)
+		return retry(p.jitter(min(delay, p.MaxDelay)), err)
 	}
 	attempts := delivered - min(busy, delivered-1)
 	if attempts >= uint64(max(p.MaxDeliver, 0)) {
 		return deadLetter(fmt.Sprintf("gave up after %d deliveries: %s", delivered, err))
 	}
-	return retry(p.backoff(attempts), err)
+	return retry(p.jitter(p.backoff(attempts)), err)
 }
+
+// jitter spreads d with the policy's random source.
+func (p RetryPolicy) jitter(d time.Duration) time.Duration { return jitter(d, p.rand) }
 
 // backoff returns min(MaxDelay, BaseDelay*2^(delivered-1)) without overflow.
 func (p RetryPolicy) backoff(delivered uint64) time.Duration {

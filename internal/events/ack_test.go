@@ -99,6 +99,8 @@ func TestDecide(t *testing.T) {
 			if tt.policy != nil {
 				p = *tt.policy
 			}
+			// The nominal delays: no jitter drawn (TestDecideJitter).
+			p = events.WithJitterSource(p, func() float64 { return 0 })
 			assert.Equal(t, tt.want, p.Decide(tt.err, tt.delivered))
 		})
 	}
@@ -106,7 +108,7 @@ func TestDecide(t *testing.T) {
 
 func TestDecideDelayGrows(t *testing.T) {
 	t.Parallel()
-	p := events.DefaultRetryPolicy()
+	p := events.WithJitterSource(events.DefaultRetryPolicy(), func() float64 { return 0 }) // nominal
 	prev := time.Duration(0)
 	for n := uint64(1); n < uint64(p.MaxDeliver); n++ {
 		d := p.Decide(errors.New("x"), n)
@@ -114,6 +116,39 @@ func TestDecideDelayGrows(t *testing.T) {
 		assert.GreaterOrEqual(t, d.Delay, prev, "delivery %d", n)
 		assert.LessOrEqual(t, d.Delay, p.MaxDelay, "delivery %d", n)
 		prev = d.Delay
+	}
+}
+
+// TestDecideJitter checks that every delay is drawn from [3/4 d, d] of its
+// nominal d: transient, busy and outage retries alike.
+func TestDecideJitter(t *testing.T) {
+	t.Parallel()
+	p := events.DefaultRetryPolicy()
+	tests := []struct {
+		name    string
+		err     error
+		nominal time.Duration
+	}{
+		{"transient", errors.New("x"), 2 * time.Second}, // third delivery
+		{"busy", events.Busy(time.Second, "locked"), time.Second},
+		{"outage", &events.OutageError{Dep: events.DepRedis, After: 4 * time.Second, Err: errors.New("x")}, 4 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			low := events.WithJitterSource(p, func() float64 { return 0.999999 }).Decide(tt.err, 3).Delay
+			assert.InDelta(t, float64(tt.nominal)*3/4, float64(low), float64(time.Millisecond), "the shortest draw")
+			high := events.WithJitterSource(p, func() float64 { return 0 }).Decide(tt.err, 3).Delay
+			assert.Equal(t, tt.nominal, high, "the longest draw is the nominal delay, never more")
+			seen := map[time.Duration]bool{}
+			for range 50 {
+				d := p.Decide(tt.err, 3).Delay
+				require.GreaterOrEqual(t, d, tt.nominal*3/4)
+				require.LessOrEqual(t, d, tt.nominal)
+				seen[d] = true
+			}
+			assert.Greater(t, len(seen), 40, "the default source spreads the delays")
+		})
 	}
 }
 

@@ -9,7 +9,8 @@ import (
 )
 
 func TestDecideAfterBusy(t *testing.T) {
-	p := DefaultRetryPolicy() // MaxDeliver 10, BaseDelay 500ms
+	p := DefaultRetryPolicy()            // MaxDeliver 10, BaseDelay 500ms
+	p.rand = func() float64 { return 0 } // nominal delays
 	redisDown := errors.New("redis down")
 	tests := []struct {
 		name            string

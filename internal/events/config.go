@@ -56,6 +56,8 @@ type Config struct {
 	// LogSummaryEvery is how often the info line counting handled messages
 	// by kind and outcome is written (each message is logged at debug).
 	LogSummaryEvery time.Duration
+	// Outage says when a dependency counts as down and how it is probed.
+	Outage OutageConfig
 }
 
 // DefaultConfig returns the defaults of every setting.
@@ -78,6 +80,7 @@ func DefaultConfig() Config {
 		DLQMaxBytes:     1 << 30,
 		Retry:           DefaultRetryPolicy(),
 		LogSummaryEvery: 10 * time.Second,
+		Outage:          DefaultOutageConfig(),
 	}
 }
 
@@ -144,6 +147,9 @@ func (c Config) Validate() error {
 	}
 	if c.LogSummaryEvery < time.Second {
 		add("log summary every %s: must be at least 1s", c.LogSummaryEvery)
+	}
+	if err := c.Outage.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("events config: %w", err)

@@ -36,6 +36,8 @@ type ConsumerParams struct {
 	Handlers map[Kind]Handler
 	Logger   *zap.Logger
 	Metrics  *Metrics // may be nil
+	// Outages is outage mode; nil holds nothing (every failure counts).
+	Outages *Outages
 }
 
 // Consumer pulls the durable consumer with bounded concurrency, runs the
@@ -54,6 +56,8 @@ type Consumer struct {
 	dlqFails *busyCounts // failed dead-letter publishes per stream sequence
 	keeper   *keeper     // InProgress for long-running messages
 	summary  *summary    // counts for the periodic info line
+	outages  *Outages    // may be nil
+	held     *busyCounts // deliveries held for an outage (outage_consume.go)
 
 	// lookupDelay is the first wait before looking a vanished consumer up
 	// again; it doubles up to maxLookupDelay.
@@ -111,12 +115,15 @@ func NewConsumer(p ConsumerParams) (*Consumer, error) {
 		limited:        newThrottle(30 * time.Second),
 		busy:           newBusyCounts(4 * max(p.Config.MaxAckPending, 1024)),
 		dlqFails:       newBusyCounts(4 * max(p.Config.MaxAckPending, 1024)),
+		outages:        p.Outages,
+		held:           newBusyCounts(4 * max(p.Config.MaxAckPending, 1024)),
 		lookupDelay:    time.Second,
 		maxLookupDelay: 30 * time.Second,
 		pullExpiry:     defaultPullExpiry,
 		summary:        newSummary(),
 	}
 	c.keeper = newKeeper(p.Config.AckWait/3, c.warnLimited)
+	p.Outages.onPullingPaused(c.drainForOutage)
 	return c, nil
 }
 
@@ -148,7 +155,8 @@ func (c *Consumer) Start(ctx context.Context) error {
 }
 
 // Running reports whether the consumer is pulling messages (for /readyz):
-// false before Start, after Stop, and while the durable consumer is missing.
+// false before Start, after Stop, while the durable consumer is missing and
+// while an outage pauses pulling.
 func (c *Consumer) Running() bool { return c.running.Load() }
 
 // Stop shuts the consumer down, in this order:

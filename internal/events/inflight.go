@@ -44,13 +44,12 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 	if herr != nil && ctx.Err() != nil {
 		herr = fmt.Errorf("%w: %w", ErrShutdown, herr)
 	}
+	// Outage mode (outage_consume.go): a failure while a dependency the
+	// event needs is down is held, not counted.
+	herr = c.outages.Judge(ctx, herr)
 	seq := meta.Sequence.Stream
-	h.decision = c.cfg.Retry.DecideAfterBusy(herr, meta.NumDelivered, c.busy.get(seq))
-	if _, busy := errors.AsType[*BusyError](herr); busy && h.decision.Action == ActionNak {
-		c.busy.add(seq)
-	} else if h.decision.Action != ActionNak {
-		c.busy.forget(seq)
-	}
+	h.decision = c.cfg.Retry.DecideAfterBusy(herr, meta.NumDelivered, c.freeDeliveries(seq))
+	c.countFree(seq, herr, h.decision)
 
 	// Acknowledgements get their own short deadline: the handler's may be
 	// spent, and Stop cancels the base context.
@@ -136,7 +135,7 @@ func (c *Consumer) apply(ctx context.Context, msg jetstream.Msg, d Decision, dlq
 		case dlqFailures >= deadLetterTries:
 			outcome = OutcomeDropped
 		case dlqFailures > 0:
-			if err := msg.NakWithDelay(c.cfg.Retry.backoff(dlqFailures)); err != nil {
+			if err := msg.NakWithDelay(c.cfg.Retry.jitter(c.cfg.Retry.backoff(dlqFailures))); err != nil {
 				return OutcomeRetry, fmt.Errorf("nak: %w", err)
 			}
 			return OutcomeRetry, nil

@@ -20,6 +20,8 @@ type Metrics struct {
 	deadLetters *prometheus.CounterVec
 	dropped     *prometheus.CounterVec
 	refused     prometheus.Counter
+	paused      *prometheus.GaugeVec
+	held        *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them with reg (nil registers
@@ -32,6 +34,10 @@ type Metrics struct {
 //     their dead letter could not be written (alert on any)
 //   - mcp_worker_notify_refused_total: Mcp-Notify subjects refused (not an
 //     inbox or the notify prefix)
+//   - mcp_worker_dependency_paused{dependency}: 1 while outage mode holds
+//     the events that need the dependency
+//   - mcp_worker_outage_held_total{dependency}: deliveries handed back for
+//     an outage without spending their delivery budget
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
 	return &Metrics{
@@ -60,6 +66,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "mcp_worker_notify_refused_total",
 			Help: "Mcp-Notify subjects refused: not under _INBOX. or --notify-prefix, a $ subject, or the worker's own.",
 		}),
+		paused: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "mcp_worker_dependency_paused",
+			Help: "1 while the dependency is down and this replica holds the events that need it (Redis: pulling paused).",
+		}, []string{"dependency"}),
+		held: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_worker_outage_held_total",
+			Help: "Deliveries handed back because a dependency was down, not counted toward --max-deliver.",
+		}, []string{"dependency"}),
 	}
 }
 
@@ -91,5 +105,24 @@ func (m *Metrics) observe(kind, outcome string, took time.Duration) {
 func (m *Metrics) notifyRefused() {
 	if m != nil {
 		m.refused.Inc()
+	}
+}
+
+// setPaused records whether dep is paused.
+func (m *Metrics) setPaused(dep Dependency, paused bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if paused {
+		v = 1
+	}
+	m.paused.WithLabelValues(string(dep)).Set(v)
+}
+
+// heldBack counts one delivery handed back for an outage of dep.
+func (m *Metrics) heldBack(dep Dependency) {
+	if m != nil {
+		m.held.WithLabelValues(string(dep)).Inc()
 	}
 }

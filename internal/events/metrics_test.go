@@ -29,6 +29,9 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name string, labels ..
 					continue metrics
 				}
 			}
+			if g := m.GetGauge(); g != nil {
+				return g.GetValue()
+			}
 			return m.GetCounter().GetValue()
 		}
 	}

@@ -7,14 +7,17 @@ import (
 	"go.uber.org/zap"
 )
 
-// Module provides the *Consumer, the *Publisher and the *Metrics. It needs
-// a jetstream.JetStream, a Config, a *zap.Logger, a prometheus.Registerer
-// and the map[Kind]Handler of the flows; a *nats.Conn is optional (for
-// Mcp-Notify, else the JetStream connection). It registers no lifecycle
-// hook: cmd/worker calls Provision, Start and Stop in its own order.
+// Module provides the *Consumer, the *Outages, the *Publisher and the
+// *Metrics. It needs a jetstream.JetStream, a Config, a *zap.Logger, a
+// prometheus.Registerer and the map[Kind]Handler of the flows; a *nats.Conn
+// is optional (for Mcp-Notify, else the JetStream connection), and so are
+// the Watches of outage mode (none: nothing is held). It registers no
+// lifecycle hook: cmd/worker calls Provision, Start and Stop in its own
+// order, and Outages.Close after Stop.
 var Module = fx.Module("events",
 	fx.Provide(
 		newConsumerFx,
+		newOutagesFx,
 		NewPublisher,
 		NewMetrics,
 	),
@@ -30,6 +33,7 @@ type consumerIn struct {
 	Handlers map[Kind]Handler
 	Logger   *zap.Logger
 	Metrics  *Metrics
+	Outages  *Outages
 }
 
 func newConsumerFx(in consumerIn) (*Consumer, error) {
@@ -40,5 +44,20 @@ func newConsumerFx(in consumerIn) (*Consumer, error) {
 		Handlers: in.Handlers,
 		Logger:   in.Logger.Named("events"),
 		Metrics:  in.Metrics,
+		Outages:  in.Outages,
 	})
+}
+
+// outagesIn is what newOutagesFx takes from the container.
+type outagesIn struct {
+	fx.In
+
+	Config  Config
+	Watches Watches `optional:"true"`
+	Logger  *zap.Logger
+	Metrics *Metrics
+}
+
+func newOutagesFx(in outagesIn) (*Outages, error) {
+	return NewOutages(in.Config.Outage, in.Watches, in.Logger.Named("outage"), in.Metrics)
 }

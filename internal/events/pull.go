@@ -28,6 +28,10 @@ func (c *Consumer) pull(ctx context.Context, cons jetstream.Consumer) {
 	defer close(c.pullDone)
 	sem := make(chan struct{}, c.cfg.Concurrency)
 	for {
+		// Outage mode: no pull while a dependency every flow needs is down.
+		if !c.outages.waitPulling(c.stopPull) {
+			return // stopping
+		}
 		if cons == nil {
 			if cons = c.lookup(ctx); cons == nil {
 				return // stopping
@@ -59,6 +63,9 @@ func (c *Consumer) pull(ctx context.Context, cons jetstream.Consumer) {
 		if c.stopRequested() {
 			return
 		}
+		if c.pausedForOutage() {
+			continue // outage mode drained the iterator: the consumer is still there
+		}
 		cons = nil
 	}
 }
@@ -81,6 +88,9 @@ func (c *Consumer) consume(ctx context.Context, cons jetstream.Consumer, iter je
 				c.nakBuffered(iter)
 				return
 			}
+			if c.pausedForOutage() && errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return // drained for an outage (outage_consume.go)
+			}
 			if c.pullEnded(ctx, cons, err) {
 				iter.Stop()
 				return
@@ -92,6 +102,11 @@ func (c *Consumer) consume(ctx context.Context, cons jetstream.Consumer, iter je
 			c.nak(msg)
 			c.nakBuffered(iter)
 			return
+		}
+		if c.pausedForOutage() { // outage mode: taken while pulling is paused
+			<-sem
+			c.handBack(msg)
+			continue
 		}
 		c.work.Add(1)
 		go func() {

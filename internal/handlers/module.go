@@ -27,10 +27,15 @@ type Params struct {
 	IDs      ServerIDs    `optional:"true"`
 	Access   AccessSource `optional:"true"`
 	Config   Config       `optional:"true"`
+	// Gate is outage mode's (nil: calls to MongoDB are never refused early).
+	Gate Gate `optional:"true"`
 }
 
-// Map returns the handler of every event kind the worker handles.
+// Map returns the handler of every event kind the worker handles. Their
+// errors tell a dependency that could not be reached (*events.DependencyError,
+// see classified and gatedSource) from the event's own failure.
 func Map(p Params) map[events.Kind]events.Handler {
+	p = gateSources(p)
 	m := map[events.Kind]events.Handler{
 		events.KindUserLogin:      NewLogin(p.Registry, p.Locks, p.Source, p.Config.LoginRetryDelay),
 		events.KindUserInvalidate: NewInvalidate(p.Registry),
@@ -40,7 +45,7 @@ func Map(p Params) map[events.Kind]events.Handler {
 	for kind, h := range serverFlows(p.Registry, p.Locks, p.IDs, p.Access) {
 		m[kind] = h
 	}
-	return m
+	return classifyAll(m)
 }
 
 // Module provides the map[events.Kind]events.Handler the consumer dispatches

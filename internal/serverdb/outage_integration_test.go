@@ -2,11 +2,13 @@ package serverdb_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -54,7 +56,31 @@ func TestIntegrationStoppedServer(t *testing.T) {
 	assert.Contains(t, err.Error(), "accessible servers for user \""+u.Hex()+"\": ")
 	t.Logf("outage error after %s: %v", time.Since(start), err)
 	assert.Less(t, time.Since(start), 4*time.Second, "bounded by QueryTimeout")
+	assert.True(t, serverdb.Unreachable(ctx, err), "an outage is classified as MongoDB unreachable: %v", err)
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	assert.False(t, serverdb.Unreachable(cancelled, err), "the caller's own end is not MongoDB's")
 	assert.Error(t, store.Ping(ctx))
+}
+
+// TestIntegrationUnreachableIsNotTheData checks that errors of a live
+// MongoDB (a bad users document, a missing user) are never classified as
+// MongoDB unreachable.
+func TestIntegrationUnreachableIsNotTheData(t *testing.T) {
+	t.Parallel()
+	m := startMongo(t)
+	e := newEnv(t, m)
+	ctx := t.Context()
+	oid, err := bson.ObjectIDFromHex("65a000000000000000000001")
+	require.NoError(t, err)
+	_, err = e.db.Collection("users").InsertOne(ctx, bson.D{{Key: "_id", Value: oid}, {Key: "tenantId", Value: 42}})
+	require.NoError(t, err)
+	_, err = e.store.UserTenant(ctx, "65a000000000000000000001")
+	require.ErrorIs(t, err, serverdb.ErrNoTenant)
+	assert.False(t, serverdb.Unreachable(ctx, err))
+	for _, err := range []error{mongo.ErrNoDocuments, errors.New("decode: bad"), nil} {
+		assert.False(t, serverdb.Unreachable(ctx, err), "%v", err)
+	}
 }
 
 // TestIntegrationDeadlines checks QueryTimeout and the caller's context.

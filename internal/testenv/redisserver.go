@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os/exec"
@@ -66,12 +67,56 @@ func (s *RedisServer) Stop() {
 	s.cmd = nil
 }
 
-// Restart stops the server and starts it again on the same port, empty.
+// Restart stops the server and starts it again on the same port, empty
+// (or with the data of the last Shutdown).
 func (s *RedisServer) Restart(t testing.TB) {
 	t.Helper()
 	s.Stop()
 	bin, _ := exec.LookPath("redis-server")
 	if err := s.start(bin); err != nil {
 		t.Fatalf("restart redis-server: %v", err)
+	}
+}
+
+// Shutdown stops the server the way a planned failover or maintenance does:
+// SHUTDOWN SAVE writes the data to its directory, so Start brings it back
+// with the data. It waits for the process to exit.
+func (s *RedisServer) Shutdown(t testing.TB) {
+	t.Helper()
+	if s.cmd == nil {
+		return
+	}
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	defer func() { _ = c.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// The server closes the connection instead of replying: an error is
+	// expected; the exit below is what counts.
+	_ = c.ShutdownSave(ctx).Err()
+	done := make(chan struct{})
+	cmd := s.cmd
+	go func() {
+		_ = cmd.Wait() // the exit status of a shut down server says nothing
+		close(done)
+	}()
+	select {
+	case <-done:
+		s.cmd = nil
+	case <-ctx.Done():
+		t.Fatalf("redis-server on %s did not exit after SHUTDOWN SAVE", s.Addr)
+	}
+}
+
+// Start starts a stopped server again on the same port, loading the data a
+// Shutdown saved (a server stopped with Stop starts empty, or with the data
+// of the last Shutdown).
+func (s *RedisServer) Start(t testing.TB) {
+	t.Helper()
+	if s.cmd != nil {
+		return
+	}
+	bin, _ := exec.LookPath("redis-server")
+	if err := s.start(bin); err != nil {
+		t.Fatalf("start redis-server again: %v", err)
 	}
 }

@@ -26,7 +26,9 @@ type Params struct {
 	Source   ServerSource
 	IDs      ServerIDs    `optional:"true"`
 	Access   AccessSource `optional:"true"`
-	Config   Config       `optional:"true"`
+	// Audit records every access change the flows make (nil: none).
+	Audit  Auditor `optional:"true"`
+	Config Config  `optional:"true"`
 }
 
 // Map returns the handler of every event kind the worker handles.
@@ -39,6 +41,11 @@ func Map(p Params) map[events.Kind]events.Handler {
 	m[events.KindGroupChanged] = NewGroupChanged(p.Registry, p.Locks, p.Source, p.Access, p.Config.LoginRetryDelay)
 	for kind, h := range serverFlows(p.Registry, p.Locks, p.IDs, p.Access) {
 		m[kind] = h
+	}
+	if p.Audit != nil {
+		for kind, h := range m {
+			m[kind] = audited{flow: h, auditor: p.Audit}
+		}
 	}
 	return m
 }

@@ -92,7 +92,7 @@ func TestIntegrationAuditEntriesOfEachScript(t *testing.T) {
 		{"refresh", "u.1 *>", "new", "none", "member"},
 	}, s.take())
 	// a login (the user was not loaded) fills a cache: no entry
-	loadUserCtx(t, ctx, reg, c, "fresh", registry.Entry{Name: "srv", Rev: 1})
+	loadUserCtx(ctx, t, reg, c, "fresh", registry.Entry{Name: "srv", Rev: 1})
 	assert.Empty(t, s.take())
 
 	// tiers: promote, retier, demote, and the same tier again
@@ -164,7 +164,7 @@ func TestIntegrationAuditOutboxSurvivesAFailedDrain(t *testing.T) {
 }
 
 // loadUserCtx is loadUser under ctx.
-func loadUserCtx(t *testing.T, ctx context.Context, reg *registry.Registry, c redis.UniversalClient, user string, entries ...registry.Entry) {
+func loadUserCtx(ctx context.Context, t *testing.T, reg *registry.Registry, c redis.UniversalClient, user string, entries ...registry.Entry) {
 	t.Helper()
 	tok := "load-" + user
 	holdLock(t, c, reg.Keys().UserLock(user), tok)

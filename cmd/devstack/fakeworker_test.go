@@ -81,6 +81,12 @@ func serveFake(sig <-chan os.Signal) error {
 	if err != nil {
 		return err
 	}
+	// The audit stream, as the worker provisions it (the fake writes no record).
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: events.DefaultAuditStream, Subjects: subjects.AuditSubjects(),
+	}); err != nil {
+		return err
+	}
 	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "fake"})
 	if err != nil {
 		return err

@@ -92,7 +92,11 @@ func printNextSteps(w io.Writer, worker, env string, d devstack.Demo) {
 		fmt.Fprintln(w, cmd("publish", "group.changed", "--json", joinPayload(d)))
 		fmt.Fprintf(w, "# %s now has %s, through group %s\n", j.User, strings.Join(j.Servers, ", "), j.Group)
 		fmt.Fprintln(w, cmd("inspect", "user", d.Users[j.User]))
+		fmt.Fprintf(w, "# who changed %s's access, when, through which event\n", j.User)
+		fmt.Fprintln(w, cmd("audit", "--user", d.Users[j.User]))
 	}
+	fmt.Fprintln(w, "\n# the audit trail of a server: docs-search was promoted to a shared tier (grants, revokes, demotes and deletes show here too)")
+	fmt.Fprintln(w, cmd("audit", "--server", "docs-search", "--since", "24h"))
 	alice := d.Users["alice"]
 	fmt.Fprintln(w, "\n# forget alice's registry, then load it again")
 	fmt.Fprintln(w, cmd("publish", "user.invalidate", "--json", `{"userId":"`+alice+`"}`))

@@ -122,6 +122,13 @@ func runWorker(ctx context.Context, c config, stack *devstack.Stack, demo devsta
 	printResults(stdout, shared, logins, join)
 	if views.read {
 		printJoin(stdout, demo, views)
+		user := demo.Users[demo.Join.User]
+		records, err := readAudit(ctx, stack.NATSURL, user)
+		if err != nil {
+			fmt.Fprintf(stderr, "devstack: audit trail: %v\n", err)
+		} else {
+			printAudit(stdout, demo.Join.User, user, records)
+		}
 	}
 	printNextSteps(stdout, c.worker, stackEnv(stack.NATSURL, stack.RedisURL, stack.MongoURI), demo)
 

@@ -54,6 +54,8 @@ func TestIntegrationRunWithFakeWorker(t *testing.T) {
 	assert.Contains(t, stdout, "devstack: seeded 5 users (1 in another tenant), 8 servers (1 in another tenant), 2 groups and 1 agent into LibreChat")
 	// The fake worker writes nothing to Redis: dave's view stays empty.
 	assert.Contains(t, stdout, "devstack: dave joined group oncall in MongoDB after his first login; group.changed: his view before: (none); after: (none)")
+	assert.Regexp(t, `devstack: audit trail of dave \(worker audit --user [0-9a-f]{24}\): 0 records\n`, stdout)
+	assert.Regexp(t, `audit --user [0-9a-f]{24}\n`, stdout)
 	assert.Regexp(t, `inspect user [0-9a-f]{24}\n`, stdout)
 	assert.Regexp(t, `publish group.changed --json '\{"groupId":"[0-9a-f]{24}","addedMemberIds":\["[0-9a-f]{24}"\]\}'\n`, stdout)
 	assert.NotContains(t, stdout, "demo-secret-do-not-log")

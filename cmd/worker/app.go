@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -53,8 +55,11 @@ func appOptions(cfg Config, log *zap.Logger) fx.Option {
 			newOpsParams,
 			newWatches,
 			func(o *events.Outages) handlers.Gate { return o },
-			func(reg *registry.Registry, lc *lockstatus.Locker, src handlers.ServerSource) *handlers.Reconciler {
-				return handlers.NewReconciler(reg, lc, src)
+			func(js jetstream.JetStream, ec events.Config) handlers.Auditor {
+				return events.NewAuditPublisher(js, ec, workerID())
+			},
+			func(reg *registry.Registry, lc *lockstatus.Locker, src handlers.ServerSource, a handlers.Auditor) *handlers.Reconciler {
+				return handlers.NewReconciler(reg, lc, src).WithAuditor(a)
 			},
 			func(rec *handlers.Reconciler, c Config, r prometheus.Registerer) *reconcileLoop {
 				return newReconcileLoop(rec, c, log.Named("reconcile"), r)
@@ -70,6 +75,16 @@ func appOptions(cfg Config, log *zap.Logger) fx.Option {
 		fx.StartTimeout(4*dialTimeout),
 		fx.StopTimeout(cfg.ShutdownTimeout+10*time.Second),
 	)
+}
+
+// workerID names this worker in its audit records: the host name (a
+// Kubernetes pod's name) and the process id.
+func workerID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return host + ":" + strconv.Itoa(os.Getpid())
 }
 
 // newMetricsRegistry returns the Prometheus registry behind /metrics, with

@@ -19,11 +19,12 @@ type Config struct {
 	NATSURL, NATSCreds, NATSTLSCA, NATSTLSCert, NATSTLSKey                        string
 	RedisURL, RedisTLSCA, RedisTLSCert, RedisTLSKey, RedisUsername, RedisPassword string
 	MongoURI, MongoDatabase                                                       string
-	Stream, DLQStream, SubjectPrefix, Consumer, NotifyPrefix                      string
+	Stream, DLQStream, AuditStream, SubjectPrefix, Consumer, NotifyPrefix         string
 	Provision                                                                     bool
 	KeyPrefix                                                                     string
 	CacheTTL, LockTTL, HandlerTimeout, AckWait, ShutdownTimeout                   time.Duration
 	RetryBaseDelay, RetryMaxDelay, StreamMaxAge, DLQMaxAge, TombstoneTTL          time.Duration
+	AuditMaxAge                                                                   time.Duration
 	ReconcileEvery, OutageProbeMax, LogSummaryEvery                               time.Duration
 	ReconcileRate                                                                 int
 	Concurrency, MaxDeliver, MaxAckPending, MaxPayload, OutageErrors              int
@@ -69,6 +70,7 @@ var options = []option{
 	{"mongodb-database", "LibreChat", "MongoDB `database` of LibreChat", plain, func(c *Config) flag.Value { return (*stringValue)(&c.MongoDatabase) }},
 	{"stream", events.DefaultStream, "JetStream `stream` of the events", plain, func(c *Config) flag.Value { return (*stringValue)(&c.Stream) }},
 	{"dlq-stream", "", "JetStream `stream` of the dead letters (default: --stream plus _DLQ)", plain, func(c *Config) flag.Value { return (*stringValue)(&c.DLQStream) }},
+	{"audit-stream", "", "JetStream `stream` of the audit records (default: --stream plus _AUDIT)", plain, func(c *Config) flag.Value { return (*stringValue)(&c.AuditStream) }},
 	{"subject-prefix", events.DefaultPrefix, "`prefix` of every event subject", plain, func(c *Config) flag.Value { return (*stringValue)(&c.SubjectPrefix) }},
 	{"notify-prefix", "", "subject `prefix` an Mcp-Notify header may name besides _INBOX (never $ subjects or --subject-prefix)", plain, func(c *Config) flag.Value { return (*stringValue)(&c.NotifyPrefix) }},
 	{"consumer", events.DefaultConsumer, "durable `consumer` shared by all replicas", plain, func(c *Config) flag.Value { return (*stringValue)(&c.Consumer) }},
@@ -95,6 +97,7 @@ var options = []option{
 	{"max-config-bytes", "65536", "largest server config in `bytes` (compacted JSON); a larger one is dead-lettered", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxConfigBytes) }},
 	{"dlq-max-age", "336h", "`duration` the dead-letter stream keeps a dead letter", plain, func(c *Config) flag.Value { return (*durationValue)(&c.DLQMaxAge) }},
 	{"dlq-max-bytes", "1073741824", "size of the dead-letter stream in `bytes`; the oldest dead letters go first", plain, func(c *Config) flag.Value { return (*intValue)(&c.DLQMaxBytes) }},
+	{"audit-max-age", "2160h", "`duration` the audit stream keeps an audit record (2160h = 90 days)", plain, func(c *Config) flag.Value { return (*durationValue)(&c.AuditMaxAge) }},
 	{"ops-addr", ":9090", "`address` of the /metrics, /healthz and /readyz listener; empty or off disables it", plain, func(c *Config) flag.Value { return (*stringValue)(&c.OpsAddr) }},
 	{"log-format", "json", "log `format`: json or console", plain, func(c *Config) flag.Value { return (*stringValue)(&c.LogFormat) }},
 	{"log-level", "info", "log `level`: debug, info, warn or error", plain, func(c *Config) flag.Value { return (*stringValue)(&c.LogLevel) }},
@@ -152,6 +155,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 		}
 	}
 	c.DLQStream = c.dlqStream() // resolved, so that the start-up line shows it
+	c.AuditStream = c.auditStream()
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}

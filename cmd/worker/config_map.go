@@ -18,6 +18,7 @@ func (c Config) eventsConfig() events.Config {
 	e.MaxAckPending, e.StreamMaxAge, e.MaxPayload = c.MaxAckPending, c.StreamMaxAge, c.MaxPayload
 	e.MaxAllowedUsers, e.MaxConfigBytes = c.MaxAllowedUsers, c.MaxConfigBytes
 	e.DLQMaxAge, e.DLQMaxBytes = c.DLQMaxAge, int64(c.DLQMaxBytes)
+	e.AuditStream, e.AuditMaxAge = c.auditStream(), c.AuditMaxAge
 	e.Retry.MaxDeliver, e.Retry.BaseDelay, e.Retry.MaxDelay = c.MaxDeliver, c.RetryBaseDelay, c.RetryMaxDelay
 	e.LogSummaryEvery = c.LogSummaryEvery
 	e.Outage.Errors, e.Outage.ProbeMax = c.OutageErrors, c.OutageProbeMax

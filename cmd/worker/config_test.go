@@ -48,6 +48,7 @@ func TestLoadDefaults(t *testing.T) {
 		MongoDatabase:   "LibreChat",
 		Stream:          "MCP_REGISTRY",
 		DLQStream:       "MCP_REGISTRY_DLQ",
+		AuditStream:     "MCP_REGISTRY_AUDIT",
 		SubjectPrefix:   "mcp",
 		Consumer:        "mcp-registry-worker",
 		Provision:       true,
@@ -69,6 +70,7 @@ func TestLoadDefaults(t *testing.T) {
 		MaxAllowedUsers: 100000,
 		MaxConfigBytes:  64 << 10,
 		DLQMaxAge:       14 * 24 * time.Hour,
+		AuditMaxAge:     90 * 24 * time.Hour,
 		TombstoneTTL:    8 * 24 * time.Hour,
 		ReconcileRate:   50,
 		DLQMaxBytes:     1 << 30,
@@ -101,6 +103,7 @@ func nonDefault(t *testing.T) map[string]string {
 		"mongodb-database":  "chat",
 		"stream":            "EVENTS",
 		"dlq-stream":        "EVENTS_DLQ",
+		"audit-stream":      "EVENTS_TRAIL",
 		"subject-prefix":    "acme.mcp",
 		"consumer":          "worker-2",
 		"notify-prefix":     "replies",
@@ -123,6 +126,7 @@ func nonDefault(t *testing.T) map[string]string {
 		"max-allowed-users": "5000",
 		"max-config-bytes":  "4096",
 		"dlq-max-age":       "48h0m0s",
+		"audit-max-age":     "720h0m0s",
 		"tombstone-ttl":     "240h0m0s",
 		"reconcile-every":   "10m0s",
 		"reconcile-rate":    "7",
@@ -188,6 +192,24 @@ func TestLoadDLQStreamFollowsStream(t *testing.T) {
 			assert.Equal(t, tt.want, c.DLQStream)
 			assert.Equal(t, tt.want, c.eventsConfig().DLQStream)
 		})
+	}
+}
+
+// The audit stream follows --stream the same way (MCP_REGISTRY_AUDIT by default).
+func TestLoadAuditStreamFollowsStream(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "MCP_REGISTRY_AUDIT"},
+		{[]string{"--stream=EVENTS"}, "EVENTS_AUDIT"},
+		{[]string{"--stream=EVENTS", "--audit-stream=TRAIL"}, "TRAIL"},
+	} {
+		c, err := load(t, tt.args, nil)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, c.AuditStream, "%v", tt.args)
+		assert.Equal(t, tt.want, c.eventsConfig().AuditStream, "%v", tt.args)
 	}
 }
 
@@ -449,6 +471,9 @@ func TestLoadInvalid(t *testing.T) {
 		{name: "max allowed users zero", args: []string{"--max-allowed-users=0"}, want: `invalid value "0" for --max-allowed-users (MCP_WORKER_MAX_ALLOWED_USERS): must be greater than 0`},
 		{name: "max config bytes one", env: map[string]string{"MCP_WORKER_MAX_CONFIG_BYTES": "1"}, want: "--max-config-bytes (MCP_WORKER_MAX_CONFIG_BYTES): must be at least 2"},
 		{name: "dlq max age tiny", args: []string{"--dlq-max-age=1m"}, want: "--dlq-max-age (MCP_WORKER_DLQ_MAX_AGE): must be at least 2m0s"},
+		{name: "audit max age tiny", args: []string{"--audit-max-age=1m"}, want: "--audit-max-age (MCP_WORKER_AUDIT_MAX_AGE): must be at least 15m0s"},
+		{name: "audit same as stream", args: []string{"--audit-stream=MCP_REGISTRY"}, want: "--audit-stream (MCP_WORKER_AUDIT_STREAM): must differ from --stream and --dlq-stream"},
+		{name: "audit same as dlq", args: []string{"--audit-stream=MCP_REGISTRY_DLQ"}, want: "--audit-stream (MCP_WORKER_AUDIT_STREAM): must differ from --stream and --dlq-stream"},
 		{name: "dlq max bytes below payload", args: []string{"--dlq-max-bytes=1000"}, want: "--dlq-max-bytes (MCP_WORKER_DLQ_MAX_BYTES): must be at least --max-payload (1048576)"},
 		{name: "dlq max bytes not a number", env: map[string]string{"MCP_WORKER_DLQ_MAX_BYTES": "1GiB"}, want: `invalid value "1GiB" for MCP_WORKER_DLQ_MAX_BYTES (--dlq-max-bytes)`},
 		{name: "notify prefix dollar", args: []string{"--notify-prefix=$JS.API"}, want: `invalid value "$JS.API" for --notify-prefix (MCP_WORKER_NOTIFY_PREFIX): must not be a $ subject`},

@@ -36,6 +36,9 @@ func (c Config) Validate() error {
 		checkName("stream", c.Stream),
 		checkName("dlq-stream", c.dlqStream()),
 		check(c.dlqStream() != c.Stream, "dlq-stream", c.dlqStream(), "must differ from --stream"),
+		checkName("audit-stream", c.auditStream()),
+		check(c.auditStream() != c.Stream && c.auditStream() != c.dlqStream(), "audit-stream", c.auditStream(),
+			"must differ from --stream and --dlq-stream"),
 		checkName("consumer", c.Consumer),
 		checkSubjectPrefix(c.SubjectPrefix),
 		checkNotifyPrefix(c.NotifyPrefix, c.SubjectPrefix),
@@ -64,7 +67,8 @@ func (c Config) Validate() error {
 		check(c.MaxPayload <= 64<<20, "max-payload", strconv.Itoa(c.MaxPayload), "must be at most 64 MiB (NATS's limit)"),
 		positive("max-allowed-users", c.MaxAllowedUsers),
 		check(c.MaxConfigBytes >= 2, "max-config-bytes", strconv.Itoa(c.MaxConfigBytes), `must be at least 2 (the config "{}")`),
-		atLeast("dlq-max-age", c.DLQMaxAge, 2*time.Minute), // the duplicate window
+		atLeast("dlq-max-age", c.DLQMaxAge, 2*time.Minute),      // the duplicate window
+		atLeast("audit-max-age", c.AuditMaxAge, 15*time.Minute), // the audit stream's duplicate window
 		check(c.DLQMaxBytes >= c.MaxPayload, "dlq-max-bytes", strconv.Itoa(c.DLQMaxBytes),
 			"must be at least --max-payload ("+strconv.Itoa(c.MaxPayload)+")"),
 		checkAddr("ops-addr", c.OpsAddr),
@@ -315,6 +319,14 @@ func (c Config) dlqStream() string {
 		return events.DLQStreamFor(c.Stream)
 	}
 	return c.DLQStream
+}
+
+// auditStream is --audit-stream, or "<stream>_AUDIT" when it is empty.
+func (c Config) auditStream() string {
+	if c.AuditStream == "" {
+		return events.AuditStreamFor(c.Stream)
+	}
+	return c.AuditStream
 }
 
 // opsOff disables the ops listener; unlike the empty value it also works

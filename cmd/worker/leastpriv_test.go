@@ -70,7 +70,7 @@ func TestIntegrationLeastPrivilegeDocumentedPermissions(t *testing.T) {
 	admin, _ := connectAs(t, hostPort, "admin")
 	adminJS, err := jetstream.New(admin)
 	require.NoError(t, err)
-	for _, name := range []string{cfg.Stream, cfg.DLQStream} {
+	for _, name := range []string{cfg.Stream, cfg.DLQStream, cfg.AuditStream} {
 		_, err := adminJS.Stream(ctx, name)
 		require.NoError(t, err, "the worker provisioned stream %s", name)
 	}
@@ -168,6 +168,16 @@ func TestIntegrationLeastPrivilegeDocumentedPermissions(t *testing.T) {
 	require.Len(t, dead, 1)
 	assert.Equal(t, "mcp.server.updated", dead[0].Subject)
 
+	// The worker wrote the audit trail of the grant and the revoke, and
+	// worker_ops reads it (worker audit).
+	var trail []string
+	require.NoError(t, events.ReadAudit(ctx, opsJS, cfg.eventsConfig(), events.AuditQuery{Server: "beta"},
+		func(r events.AuditRecord) error {
+			trail = append(trail, fmt.Sprintf("%s %s %s>%s v%d", r.Kind, r.User, r.Before, r.After, r.Version))
+			return nil
+		}), "worker_ops reads the audit stream")
+	assert.Equal(t, []string{"grant " + user + " none>member v10", "revoke " + user + " member>none v11"}, trail)
+
 	// The auth service publishes what SECURITY.md grants it, nothing else
 	// (below).
 	auth, _ := connectAs(t, hostPort, "auth_service")
@@ -209,6 +219,9 @@ func TestIntegrationLeastPrivilegeDocumentedPermissions(t *testing.T) {
 		{"admin_service", "$JS.API.STREAM.DELETE." + cfg.Stream},
 		{"worker_ops", "$JS.API.STREAM.DELETE." + cfg.Stream},
 		{"worker_ops", "mcp.dlq.server.access"},
+		{"admin_service", "mcp.audit._.Kg"},
+		{"worker_ops", "mcp.audit._.Kg"},
+		{"worker_ops", "$JS.API.STREAM.PURGE." + cfg.AuditStream},
 	} {
 		t.Run(tt.user+"/"+tt.subject, func(t *testing.T) {
 			nc, errs := connectAs(t, hostPort, tt.user)

@@ -8,6 +8,7 @@
 //	worker watch user <userId>        a user's change notices, as JSON lines
 //	worker reconcile                  re-derive loaded users from MongoDB, repair
 //	worker dlq list|replay|purge      the dead letters
+//	worker audit --user U | --server S  the audit records, as JSON lines
 //
 // Every option is a flag and an environment variable; `worker <cmd> -h` lists them.
 package main
@@ -42,7 +43,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) int {
 	}
 	c, ok := commands[cmd]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "worker: unknown command %q (want run, publish, inspect, watch, reconcile, dlq, help)\n", cmd)
+		fmt.Fprintf(os.Stderr, "worker: unknown command %q (want run, publish, inspect, watch, reconcile, dlq, audit, help)\n", cmd)
 		return exitUsage
 	}
 	return c(ctx, args, getenv)
@@ -59,6 +60,7 @@ func init() {
 		"watch":     watchCommand,
 		"reconcile": reconcileCommand,
 		"dlq":       dlqCommand,
+		"audit":     auditCommand,
 		"help":      helpCommand,
 	}
 }
@@ -76,6 +78,7 @@ Commands:
   worker dlq list [--limit N]                  list dead letters
   worker dlq replay [--seq N,…]                re-publish dead letters (all by default)
   worker dlq purge [--seq N,…]                 delete these dead letters (all by default)
+  worker audit --user U | --server S [--since T]  who changed whose access, when, through which event (JSON lines)
 
 Every option is a flag and an environment variable: worker <command> -h lists them.
 `)

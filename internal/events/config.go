@@ -11,13 +11,23 @@ import (
 // duplicate publish (both streams).
 const duplicateWindow = 2 * time.Minute
 
+// auditDuplicateWindow is the audit stream's Nats-Msg-Id window: a record
+// drained again after a failure within it is stored once (docs/audit.md).
+const auditDuplicateWindow = 15 * time.Minute
+
+// DefaultAuditMaxAge is how long the audit stream keeps records by default:
+// 90 days.
+const DefaultAuditMaxAge = 90 * 24 * time.Hour
+
 // Config is the JetStream side of the worker: names, consumer settings and the
 // retry policy. cmd/worker fills it from flags; the defaults are in DefaultConfig.
 type Config struct {
 	Stream    string // main stream (--stream)
 	DLQStream string // dead-letter stream
-	Prefix    string // subject prefix (--subject-prefix)
-	Consumer  string // durable consumer shared by all replicas
+	// AuditStream is the stream of the audit records (--audit-stream).
+	AuditStream string
+	Prefix      string // subject prefix (--subject-prefix)
+	Consumer    string // durable consumer shared by all replicas
 
 	// NotifyPrefix is a subject prefix (besides _INBOX) that Mcp-Notify may
 	// name (--notify-prefix); empty allows inboxes only. It must not be a $
@@ -51,6 +61,8 @@ type Config struct {
 	// letters are discarded first).
 	DLQMaxAge   time.Duration
 	DLQMaxBytes int64
+	// AuditMaxAge is how long the audit stream keeps a record (--audit-max-age).
+	AuditMaxAge time.Duration
 	// Retry maps handler errors to acknowledgements.
 	Retry RetryPolicy
 	// LogSummaryEvery is how often the info line counting handled messages
@@ -65,6 +77,7 @@ func DefaultConfig() Config {
 	return Config{
 		Stream:          DefaultStream,
 		DLQStream:       DefaultDLQStream,
+		AuditStream:     DefaultAuditStream,
 		Prefix:          DefaultPrefix,
 		Consumer:        DefaultConsumer,
 		Provision:       true,
@@ -78,6 +91,7 @@ func DefaultConfig() Config {
 		MaxConfigBytes:  64 << 10,
 		DLQMaxAge:       14 * 24 * time.Hour,
 		DLQMaxBytes:     1 << 30,
+		AuditMaxAge:     DefaultAuditMaxAge,
 		Retry:           DefaultRetryPolicy(),
 		LogSummaryEvery: 10 * time.Second,
 		Outage:          DefaultOutageConfig(),
@@ -97,7 +111,10 @@ func (c Config) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	for _, n := range []struct{ what, name string }{
-		{"stream", c.Stream}, {"dead-letter stream", c.DLQStream}, {"consumer", c.Consumer},
+		{"stream", c.Stream},
+		{"dead-letter stream", c.DLQStream},
+		{"audit stream", c.AuditStream},
+		{"consumer", c.Consumer},
 	} {
 		if !validName(n.name) {
 			add("%s name %q: must be non-empty without spaces, '.', '*', '>', '/' or '\\'", n.what, n.name)
@@ -105,6 +122,9 @@ func (c Config) Validate() error {
 	}
 	if c.Stream == c.DLQStream {
 		add("stream and dead-letter stream are both %q", c.Stream)
+	}
+	if c.AuditStream == c.Stream || c.AuditStream == c.DLQStream {
+		add("audit stream %q: must differ from the stream and the dead-letter stream", c.AuditStream)
 	}
 	if !validPrefix(c.Prefix) {
 		add("subject prefix %q: must be non-empty dot-separated tokens without spaces or wildcards", c.Prefix)
@@ -141,6 +161,9 @@ func (c Config) Validate() error {
 	}
 	if c.DLQMaxBytes < int64(c.MaxPayload) {
 		add("dead-letter max bytes %d: must be at least the max payload (%d)", c.DLQMaxBytes, c.MaxPayload)
+	}
+	if c.AuditMaxAge < auditDuplicateWindow {
+		add("audit max age %s: must be at least %s", c.AuditMaxAge, auditDuplicateWindow)
 	}
 	if err := c.Retry.Validate(); err != nil {
 		add("retry: %w", err)

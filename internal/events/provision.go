@@ -10,8 +10,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Provision makes sure the main stream, the dead-letter stream and the
-// durable consumer exist. With c.Provision it creates or updates them (calling
+// Provision makes sure the main stream, the dead-letter stream, the audit
+// stream and the durable consumer exist. With c.Provision it creates or updates them (calling
 // it again is a no-op); without, it only looks them up and returns an error
 // naming everything missing. It uses nothing newer than nats-server 2.9: one
 // consumer without subject filter, no subject transforms.
@@ -22,7 +22,7 @@ func Provision(ctx context.Context, js jetstream.JetStream, c Config) error {
 	if !c.Provision {
 		return checkProvisioned(ctx, js, c)
 	}
-	for _, sc := range []jetstream.StreamConfig{mainStreamConfig(c), dlqStreamConfig(c)} {
+	for _, sc := range []jetstream.StreamConfig{mainStreamConfig(c), dlqStreamConfig(c), auditStreamConfig(c)} {
 		if err := provisionStream(ctx, js, sc); err != nil {
 			return err
 		}
@@ -102,6 +102,20 @@ func dlqStreamConfig(c Config) jetstream.StreamConfig {
 	}
 }
 
+// auditStreamConfig keeps audit records by age (AuditMaxAge); its longer
+// duplicate window stores once a record drained twice (docs/audit.md).
+func auditStreamConfig(c Config) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:       c.AuditStream,
+		Subjects:   c.Subjects().AuditSubjects(),
+		Retention:  jetstream.LimitsPolicy,
+		Storage:    jetstream.FileStorage,
+		Discard:    jetstream.DiscardOld,
+		Duplicates: auditDuplicateWindow,
+		MaxAge:     c.AuditMaxAge,
+	}
+}
+
 // consumerConfig is the durable pull consumer all replicas share.
 //
 // MaxDeliver is -1 (unlimited) on purpose: when the server reaches
@@ -128,7 +142,7 @@ func consumerConfig(c Config) jetstream.ConsumerConfig {
 func checkProvisioned(ctx context.Context, js jetstream.JetStream, c Config) error {
 	var missing []string
 	var errs []error
-	for _, name := range []string{c.Stream, c.DLQStream} {
+	for _, name := range []string{c.Stream, c.DLQStream, c.AuditStream} {
 		if _, err := js.Stream(ctx, name); err != nil {
 			if !errors.Is(err, jetstream.ErrStreamNotFound) {
 				return fmt.Errorf("look up stream %s: %w", name, err)

@@ -34,6 +34,14 @@ func TestIntegrationProvisionIsIdempotent(t *testing.T) {
 	assert.Equal(t, []string{"mcp.dlq.>"}, dlq.CachedInfo().Config.Subjects)
 	assert.Equal(t, jetstream.LimitsPolicy, dlq.CachedInfo().Config.Retention)
 
+	audit, err := n.JS.Stream(ctx, c.AuditStream)
+	require.NoError(t, err)
+	ac := audit.CachedInfo().Config
+	assert.Equal(t, []string{"mcp.audit.>"}, ac.Subjects)
+	assert.Equal(t, jetstream.LimitsPolicy, ac.Retention)
+	assert.Equal(t, 90*24*time.Hour, ac.MaxAge)
+	assert.Equal(t, 15*time.Minute, ac.Duplicates)
+
 	cons, err := n.JS.Consumer(ctx, c.Stream, c.Consumer)
 	require.NoError(t, err)
 	cc := cons.CachedInfo().Config
@@ -66,13 +74,20 @@ func TestIntegrationProvisionOffNamesWhatIsMissing(t *testing.T) {
 	err := Provision(ctx, n.JS, c)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, jetstream.ErrStreamNotFound)
-	for _, want := range []string{"provisioning is off", "stream MCP_REGISTRY", "stream MCP_REGISTRY_DLQ", "consumer mcp-registry-worker"} {
+	for _, want := range []string{"provisioning is off", "stream MCP_REGISTRY", "stream MCP_REGISTRY_DLQ", "stream MCP_REGISTRY_AUDIT", "consumer mcp-registry-worker"} {
 		assert.Contains(t, err.Error(), want)
 	}
 
-	// Only the consumer missing.
+	// Only the audit stream missing.
 	on := c
 	on.Provision = true
+	require.NoError(t, Provision(ctx, n.JS, on))
+	require.NoError(t, n.JS.DeleteStream(ctx, c.AuditStream))
+	err = Provision(ctx, n.JS, c)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "stream MCP_REGISTRY_AUDIT")
+
+	// Only the consumer missing.
 	require.NoError(t, Provision(ctx, n.JS, on))
 	require.NoError(t, n.JS.DeleteConsumer(ctx, c.Stream, c.Consumer))
 	err = Provision(ctx, n.JS, c)
@@ -172,4 +187,28 @@ func TestDLQStreamFor(t *testing.T) {
 	assert.Equal(t, "MCP_REGISTRY_DLQ", DLQStreamFor("MCP_REGISTRY"))
 	assert.Equal(t, "EVENTS_DLQ", DLQStreamFor("EVENTS"))
 	assert.Equal(t, DLQStreamFor(DefaultStream), DefaultConfig().DLQStream)
+}
+
+func TestAuditStreamFor(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "MCP_REGISTRY_AUDIT", AuditStreamFor("MCP_REGISTRY"))
+	assert.Equal(t, AuditStreamFor(DefaultStream), DefaultConfig().AuditStream)
+}
+
+// Audit subjects carry ids as one literal token each, whatever bytes the ids
+// hold, and the filters select exactly one user's or one server's records.
+func TestAuditSubjects(t *testing.T) {
+	t.Parallel()
+	s := Subjects{Prefix: "acme.mcp"}
+	assert.Equal(t, []string{"acme.mcp.audit.>"}, s.AuditSubjects())
+	for _, id := range []string{"u1", "a.b", "*", ">", "my user", "ユーザー", "a\x1fb"} {
+		tok := AuditToken(id)
+		assert.Regexp(t, `^[A-Za-z0-9_-]{2,}$`, tok, "token of %q", id)
+	}
+	assert.Equal(t, "acme.mcp.audit."+AuditToken("a.b")+"."+AuditToken("gh *"), s.Audit("a.b", false, "gh *"))
+	assert.Equal(t, "acme.mcp.audit._."+AuditToken("gh"), s.Audit("*", true, "gh"))
+	assert.NotEqual(t, s.Audit("*", true, "gh"), s.Audit("*", false, "gh"), "a user named * is not every user")
+	assert.Equal(t, "acme.mcp.audit."+AuditToken("u")+".*", s.AuditFilter("u", false, ""))
+	assert.Equal(t, "acme.mcp.audit.*."+AuditToken("gh"), s.AuditFilter("", false, "gh"))
+	assert.Equal(t, "acme.mcp.audit._.*", s.AuditFilter("", true, ""))
 }

@@ -1,6 +1,9 @@
 package events
 
-import "strings"
+import (
+	"encoding/base64"
+	"strings"
+)
 
 // Kind names an event type: the subject without the prefix.
 type Kind string
@@ -49,8 +52,10 @@ const (
 const (
 	DefaultStream    = "MCP_REGISTRY"
 	DefaultDLQStream = DefaultStream + "_DLQ" // DLQStreamFor(DefaultStream)
-	DefaultPrefix    = "mcp"
-	DefaultConsumer  = "mcp-registry-worker"
+	// DefaultAuditStream is AuditStreamFor(DefaultStream).
+	DefaultAuditStream = DefaultStream + "_AUDIT"
+	DefaultPrefix      = "mcp"
+	DefaultConsumer    = "mcp-registry-worker"
 )
 
 // Subjects builds every subject name from the configured prefix. It is the
@@ -73,6 +78,46 @@ func (s Subjects) StreamSubjects() []string {
 
 // DLQSubjects are the subjects of the dead-letter stream.
 func (s Subjects) DLQSubjects() []string { return []string{s.Prefix + ".dlq.>"} }
+
+// AuditSubjects are the subjects of the audit stream.
+func (s Subjects) AuditSubjects() []string { return []string{s.Prefix + ".audit.>"} }
+
+// auditAll is the user token of an audit record that concerns every user of
+// a server: one character, which no token of an id (at least two base64
+// characters) can be.
+const auditAll = "_"
+
+// AuditToken is the subject token of a user id or a qualified server name in
+// audit subjects: unpadded base64url, so that ids with '.', '*', '>', spaces
+// or any byte stay one literal token.
+func AuditToken(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
+
+// Audit returns the subject of an audit record of user (allUsers: every user)
+// and server (qualified): <prefix>.audit.<user token>.<server token>.
+func (s Subjects) Audit(user string, allUsers bool, server string) string {
+	u := auditAll
+	if !allUsers {
+		u = AuditToken(user)
+	}
+	return s.Prefix + ".audit." + u + "." + AuditToken(server)
+}
+
+// AuditFilter is the subject filter of the audit records of one user (or, with
+// allUsers, of the records for every user) and/or one server; an empty side
+// matches any.
+func (s Subjects) AuditFilter(user string, allUsers bool, server string) string {
+	u, srv := "*", "*"
+	switch {
+	case allUsers:
+		u = auditAll
+	case user != "":
+		u = AuditToken(user)
+	}
+	if server != "" {
+		srv = AuditToken(server)
+	}
+	return s.Prefix + ".audit." + u + "." + srv
+}
 
 // DLQ returns the dead-letter subject for a message first published on subject.
 func (s Subjects) DLQ(subject string) string {
@@ -100,3 +145,7 @@ func (k Kind) IsServer() bool { return strings.HasPrefix(string(k), "server.") }
 // "<stream>_DLQ" (CONTRACT section 2), so that deployments with different
 // streams on one account never share a dead-letter stream.
 func DLQStreamFor(stream string) string { return stream + "_DLQ" }
+
+// AuditStreamFor is the default audit stream of a main stream:
+// "<stream>_AUDIT" (MCP_REGISTRY_AUDIT by default, CONTRACT section 5).
+func AuditStreamFor(stream string) string { return stream + "_AUDIT" }

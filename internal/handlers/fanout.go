@@ -31,7 +31,7 @@ func fanOut(ctx context.Context, reg *registry.Registry, res registry.ApplyResul
 		tier := registry.TierFor(rec.Config)
 		return tier, false, reg.PutTier(ctx, rec.Name, tier, rec.Rev)
 	case registry.ScopeDeleted:
-		return "", false, reg.PutTier(ctx, rec.Name, "", rec.Rev)
+		return "", false, reg.RemoveDeletedFromTiers(ctx, rec.Name, rec.Rev)
 	}
 	if scopeChanged {
 		if err := reg.PutTier(ctx, rec.Name, "", rec.Rev); err != nil {

@@ -26,7 +26,9 @@ type Params struct {
 	Source   ServerSource
 	IDs      ServerIDs    `optional:"true"`
 	Access   AccessSource `optional:"true"`
-	Config   Config       `optional:"true"`
+	// Audit records every access change the flows make (nil: none).
+	Audit  Auditor `optional:"true"`
+	Config Config  `optional:"true"`
 	// Gate is outage mode's (nil: calls to MongoDB are never refused early).
 	Gate Gate `optional:"true"`
 }
@@ -44,6 +46,11 @@ func Map(p Params) map[events.Kind]events.Handler {
 	m[events.KindGroupChanged] = NewGroupChanged(p.Registry, p.Locks, p.Source, p.Access, p.Config.LoginRetryDelay)
 	for kind, h := range serverFlows(p.Registry, p.Locks, p.IDs, p.Access) {
 		m[kind] = h
+	}
+	if p.Audit != nil {
+		for kind, h := range m {
+			m[kind] = audited{flow: h, auditor: p.Audit}
+		}
 	}
 	return classifyAll(m)
 }

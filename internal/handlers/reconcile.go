@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mcp-registry/worker/internal/events"
 	"github.com/mcp-registry/worker/internal/lockstatus"
 	"github.com/mcp-registry/worker/internal/registry"
 	"github.com/mcp-registry/worker/reader/layout"
@@ -19,9 +20,17 @@ import (
 // refreshes (under the user's lock, swapped in one step) only users that
 // differ. Safe on every replica at once: a refresh is idempotent.
 type Reconciler struct {
-	reg    *registry.Registry
-	locks  *lockstatus.Locker
-	source ServerSource
+	reg     *registry.Registry
+	locks   *lockstatus.Locker
+	source  ServerSource
+	auditor Auditor
+}
+
+// WithAuditor makes the repairs' changes recorded on the audit trail (kind
+// refresh, subject "reconcile"); it returns r.
+func (r *Reconciler) WithAuditor(a Auditor) *Reconciler {
+	r.auditor = a
+	return r
 }
 
 // NewReconciler returns a Reconciler.
@@ -44,6 +53,9 @@ type Options struct {
 	Rate     float64
 }
 
+// reconcileSubject is the audit records' subject of a reconcile repair.
+const reconcileSubject = "reconcile"
+
 // ErrEnough ends a pass early once Options.MaxUsers users are checked.
 var errEnough = errors.New("enough users checked")
 
@@ -65,6 +77,7 @@ func (r *Reconciler) Pass(ctx context.Context, opts Options, report func(Repair)
 				return err
 			}
 			if differs {
+				ctx := withAudit(ctx, r.auditor, events.Event{Subject: reconcileSubject})
 				err := refreshUser(ctx, r.reg, r.locks, r.source, u)
 				if err != nil && !errors.Is(err, lockstatus.ErrLocked) { // locked: a load runs now anyway
 					return err

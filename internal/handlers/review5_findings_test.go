@@ -32,8 +32,13 @@ func (h *pipeHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		hit := false
 		for _, c := range cmds {
+			// EVALSHA sha numkeys keys... name op rev user ...
 			a := c.Args()
-			if len(a) >= 10 && a[1] == h.sha && a[7] == "set" && a[9] == h.user {
+			if len(a) < 3 || a[1] != h.sha {
+				continue
+			}
+			n, _ := a[2].(int)
+			if len(a) > 3+n+3 && a[3+n+1] == "set" && a[3+n+3] == h.user {
 				hit = true
 			}
 		}

@@ -62,7 +62,8 @@ type ApplyResult struct {
 // ApplyChange applies c to the server's record under the server lock token
 // (fenced), aspect by aspect, keeping only what is newer, and returns the
 // record after the change. Users the allowed set lost go to the revoke set.
-// One round trip.
+// One round trip. Under WithAudit a delete is recorded (for every user) in
+// the server's audit outbox by the same script, drained before it returns.
 func (r *Registry) ApplyChange(ctx context.Context, token string, c Change) (ApplyResult, error) {
 	k := r.keys
 	access, updated, scratch := "0", "", k.ServerAllowedNext(c.Server)
@@ -75,25 +76,32 @@ func (r *Registry) ApplyChange(ctx context.Context, token string, c Change) (App
 	if c.UpdatedAtMs > 0 {
 		updated = strconv.FormatInt(c.UpdatedAtMs, 10)
 	}
-	args := make([]any, 0, 8+len(c.Allowed))
-	args = append(args, token, versionArg(c.Version), string(c.Config), string(c.Scope), access, updated, c.DBID, c.Server)
+	cause, outboxTTL := auditArgs(ctx)
+	args := make([]any, 0, 10+len(c.Allowed))
+	args = append(args, token, versionArg(c.Version), string(c.Config), string(c.Scope), access, updated, c.DBID, c.Server,
+		cause, outboxTTL)
 	for _, u := range c.Allowed {
 		args = append(args, u)
 	}
 	res, err := applyRecordScript.Run(ctx, r.rdb,
 		[]string{
 			k.ServerRecord(c.Server), k.ServerAllowed(c.Server), k.ServerLock(c.Server),
-			scratch, k.ServerRevoke(c.Server), k.ServerValue(c.Server), k.ServerFeed(c.Server),
+			scratch, k.ServerRevoke(c.Server), k.ServerValue(c.Server), k.ServerFeed(c.Server), k.ServerAudit(c.Server),
 		}, args...).Slice()
 	if err != nil {
 		return ApplyResult{}, fmt.Errorf("apply change to %s: %w", c.Server, err)
 	}
-	if len(res) != 5 {
+	if len(res) != 6 {
 		return ApplyResult{}, fmt.Errorf("apply change to %s: unexpected reply of %d elements", c.Server, len(res))
 	}
 	mask, _ := res[0].(int64)
 	if mask < 0 {
 		return ApplyResult{}, fmt.Errorf("apply change to %s: %w", c.Server, ErrFenced)
+	}
+	if outbox, _ := res[5].(int64); outbox > 0 {
+		if err := r.drainAudit(ctx, []string{k.ServerAudit(c.Server)}); err != nil {
+			return ApplyResult{}, fmt.Errorf("apply change to %s: %w", c.Server, err)
+		}
 	}
 	before, _ := res[2].(int64)
 	diffed, _ := res[3].(int64)
@@ -199,13 +207,35 @@ func (r *Registry) MarkFanout(ctx context.Context, server string, pending Aspect
 }
 
 // PutTier puts the server in tier t (t "" removes it from every tier),
-// unless a newer change was applied already. One round trip.
+// unless a newer change was applied already. One round trip. Under WithAudit
+// a change of tier is recorded (for every user) in the shared audit outbox by
+// the same script, drained before it returns.
 func (r *Registry) PutTier(ctx context.Context, server string, t Tier, rev int64) error {
+	return r.putTier(ctx, server, t, rev, true)
+}
+
+// RemoveDeletedFromTiers takes a deleted server out of every tier without an
+// audit entry of its own: apply_record recorded the delete.
+func (r *Registry) RemoveDeletedFromTiers(ctx context.Context, server string, rev int64) error {
+	return r.putTier(ctx, server, "", rev, false)
+}
+
+func (r *Registry) putTier(ctx context.Context, server string, t Tier, rev int64, audited bool) error {
 	k := r.keys
-	err := putTierScript.Run(ctx, r.rdb, []string{k.Tier(TierApp), k.Tier(TierUser), k.TierRevs(), k.SharedFeed()},
-		server, string(t), rev).Err()
+	cause, outboxTTL := auditArgs(ctx)
+	if !audited {
+		cause = ""
+	}
+	reply, err := putTierScript.Run(ctx, r.rdb,
+		[]string{k.Tier(TierApp), k.Tier(TierUser), k.TierRevs(), k.SharedFeed(), k.SharedAudit()},
+		server, string(t), rev, cause, outboxTTL).Int64Slice()
 	if err != nil {
 		return fmt.Errorf("put %s in tier %q: %w", server, t, err)
+	}
+	if len(reply) == 2 && reply[1] > 0 {
+		if err := r.drainAudit(ctx, []string{k.SharedAudit()}); err != nil {
+			return fmt.Errorf("put %s in tier %q: %w", server, t, err)
+		}
 	}
 	return nil
 }

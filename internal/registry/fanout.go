@@ -133,7 +133,10 @@ func (r *Registry) AllowedAmong(ctx context.Context, server string, users []stri
 }
 
 // ApplyToUsers applies op (at record revision rev) to each user's membership,
-// one pipelined round trip per call, and returns each user's result.
+// one pipelined round trip per call, and returns each user's result. Under
+// WithAudit, each membership change is recorded in the user's audit outbox by
+// the same script, and the outboxes found non-empty (this call's records, or
+// those a crashed worker left) are drained before it returns.
 func (r *Registry) ApplyToUsers(ctx context.Context, server string, rev int64, op UserOp, users []string) ([]UserResult, error) {
 	if len(users) == 0 {
 		return nil, nil
@@ -149,20 +152,32 @@ func (r *Registry) ApplyToUsers(ctx context.Context, server string, rev int64, o
 		return nil, fmt.Errorf("apply %s of %s to %d users: %w", op, server, len(users), err)
 	}
 	results := make([]UserResult, len(users))
+	var outboxes []string
 	for i, c := range cmds {
-		n, _ := c.Int()
-		results[i] = UserResult(n)
+		reply, _ := c.Int64Slice()
+		if len(reply) != 2 {
+			return nil, fmt.Errorf("apply %s of %s to %s: unexpected reply %v", op, server, users[i], reply)
+		}
+		results[i] = UserResult(reply[0])
+		if reply[1] > 0 {
+			outboxes = append(outboxes, r.keys.UserAudit(users[i]))
+		}
+	}
+	if err := r.drainAudit(ctx, outboxes); err != nil {
+		return nil, fmt.Errorf("apply %s of %s: %w", op, server, err)
 	}
 	return results, nil
 }
 
 func (r *Registry) applyPipeline(ctx context.Context, server string, rev int64, op UserOp, users []string) ([]*redis.Cmd, error) {
 	k := r.keys
+	cause, outboxTTL := auditArgs(ctx)
 	cmds := make([]*redis.Cmd, len(users))
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, u := range users {
-			cmds[i] = applyUserScript.EvalSha(ctx, p, []string{k.UserMembers(u), k.UserPending(u), k.UserFeed(u)},
-				server, string(op), rev, u, r.cfg.PendingTTL.Milliseconds())
+			cmds[i] = applyUserScript.EvalSha(ctx, p,
+				[]string{k.UserMembers(u), k.UserPending(u), k.UserFeed(u), k.UserAudit(u)},
+				server, string(op), rev, u, r.cfg.PendingTTL.Milliseconds(), cause, outboxTTL)
 		}
 		return nil
 	})

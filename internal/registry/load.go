@@ -59,11 +59,15 @@ type Entry struct {
 // names), applies the changes recorded during the load, notes the user's
 // tenant ("" default) and marks the user loaded, all in one atomic step fenced
 // by the lock token. It returns the number of servers the user holds,
-// ErrFenced or ErrSuperseded.
+// ErrFenced or ErrSuperseded. Under WithAudit a refresh (the user was loaded)
+// records each server whose state changed in the user's audit outbox, in the
+// same script, and the outbox is drained before it returns.
 func (r *Registry) CommitLoad(ctx context.Context, user, token, tenant string, entries []Entry) (int, error) {
 	k := r.keys
-	args := make([]any, 0, 5+3*len(entries))
-	args = append(args, token, r.cfg.CacheTTL.Milliseconds(), strconv.FormatInt(time.Now().UnixMilli(), 10), user, tenant)
+	cause, outboxTTL := auditArgs(ctx)
+	args := make([]any, 0, 7+3*len(entries))
+	args = append(args, token, r.cfg.CacheTTL.Milliseconds(), strconv.FormatInt(time.Now().UnixMilli(), 10), user, tenant,
+		cause, outboxTTL)
 	for _, e := range entries {
 		consume := ""
 		if e.ConsumeOnly {
@@ -71,18 +75,27 @@ func (r *Registry) CommitLoad(ctx context.Context, user, token, tenant string, e
 		}
 		args = append(args, e.Name, e.Rev, consume)
 	}
-	n, err := commitLoadScript.Run(ctx, r.rdb,
-		[]string{k.UserMembers(user), k.UserPending(user), k.UserLock(user), k.UserFeed(user)}, args...).Int()
+	reply, err := commitLoadScript.Run(ctx, r.rdb,
+		[]string{k.UserMembers(user), k.UserPending(user), k.UserLock(user), k.UserFeed(user), k.UserAudit(user)},
+		args...).Int64Slice()
 	if err != nil {
 		return 0, fmt.Errorf("commit load of %s: %w", user, err)
 	}
-	switch n {
+	if len(reply) != 2 {
+		return 0, fmt.Errorf("commit load of %s: unexpected reply %v", user, reply)
+	}
+	switch reply[0] {
 	case -1:
 		return 0, fmt.Errorf("commit load of %s: %w", user, ErrFenced)
 	case -2:
 		return 0, fmt.Errorf("commit load of %s: %w", user, ErrSuperseded)
 	}
-	return n, nil
+	if reply[1] > 0 {
+		if err := r.drainAudit(ctx, []string{k.UserAudit(user)}); err != nil {
+			return 0, fmt.Errorf("commit load of %s: %w", user, err)
+		}
+	}
+	return int(reply[0]), nil
 }
 
 // Invalidate forgets user's cached registry: membership, loaded mark and any

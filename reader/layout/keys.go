@@ -113,6 +113,19 @@ func (k Keys) ServerFeed(name string) string { return k.server(name, "feed") }
 // SharedFeed is the sharded pub/sub channel of the shared tiers' changes.
 func (k Keys) SharedFeed() string { return k.prefix + "{shared}:feed" }
 
+// UserAudit is the user's audit outbox: a list of audit entries (JSON) that
+// apply_user.lua and commit_load.lua append in the same step as the change
+// they record, drained to the audit stream by the worker. Worker-internal:
+// readers never read it.
+func (k Keys) UserAudit(user string) string { return k.user(user, "audit") }
+
+// ServerAudit is the server's audit outbox (apply_record.lua: a delete).
+func (k Keys) ServerAudit(name string) string { return k.server(name, "audit") }
+
+// SharedAudit is the shared tiers' audit outbox (put_tier.lua: promotes,
+// demotes and moves between tiers).
+func (k Keys) SharedAudit() string { return k.prefix + "{shared}:audit" }
+
 // LoadedIndexShards is how many sorted sets the index of loaded users is
 // spread over (each in its own hash slot, so Cluster shares the load).
 const LoadedIndexShards = 64

@@ -15,18 +15,27 @@
 -- KEYS[5]  revoke set              ({s:<server>}:revoke)
 -- KEYS[6]  value                   ({s:<server>}:val)
 -- KEYS[7]  server feed channel     ({s:<server>}:feed)
+-- KEYS[8]  server audit outbox     ({s:<server>}:audit)
 -- ARGV[1]  lock token of the caller (the fence)
 -- ARGV[2]  event version, 20 digits zero-padded
 -- ARGV[3]  config JSON, or '' when the event carries none
 -- ARGV[4]  scope: private | public | deleted, or '' when the event sets none
--- ARGV[5]  '1' when the event sets the allowed set (ids in ARGV[9..]), '2' when it
+-- ARGV[5]  '1' when the event sets the allowed set (ids in ARGV[11..]), '2' when it
 --          sets it to the staged set KEYS[4] (built by the caller), else '0'
 -- ARGV[6]  the config's updatedAt (Unix ms) from the event, or '' (then now)
 -- ARGV[7]  the server's MongoDB id from the event, or ''
 -- ARGV[8]  server name (for the notice)
--- ARGV[9..] the allowed user ids (when ARGV[5] is '1')
+-- ARGV[9]  audit cause (JSON object), or '' to record nothing
+-- ARGV[10] audit outbox TTL in ms
+-- ARGV[11..] the allowed user ids (when ARGV[5] is '1')
 --
--- Returns  {mask, fields, before, diffed, added}
+-- Audit    a delete of a server that was not deleted appends one outbox entry
+--          for every user ("*"), in this same step: kind delete, before
+--          private | app | user, after deleted (entry format as
+--          apply_user.lua's audit_entry). Grants and revokes are recorded per
+--          user by apply_user.lua, tier changes by put_tier.lua.
+--
+-- Returns  {mask, fields, before, diffed, added, outbox length}
 --          mask    aspects still to fan out (1 config, 2 access, 4 scope):
 --                  this event's newer ones and any unfinished earlier ones;
 --                  1 also when the event brought a new dbId (the value shows
@@ -39,9 +48,9 @@
 --          added   users the allowed set gained (when diffed is 1)
 --          The users it lost are added to the revoke set.
 -- Notice   {"server":…,"change":"removed","rev":rev} when a delete removed the value
---          {-1, {}, 0, 0, {}}: the lock does not hold ARGV[1]: nothing written
+--          {-1, {}, 0, 0, {}, 0}: the lock does not hold ARGV[1]: nothing written
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then
-  return {-1, {}, 0, 0, {}}
+  return {-1, {}, 0, 0, {}, 0}
 end
 local function version(field)
   local s = redis.call('HGET', KEYS[1], field)
@@ -83,7 +92,7 @@ if ARGV[5] ~= '0' and v > version('accessVersion') then
   local known = redis.call('HEXISTS', KEYS[1], 'accessVersion') == 1
   if ARGV[5] == '1' then
     redis.call('DEL', KEYS[4])
-    for i = 9, #ARGV, 1000 do
+    for i = 11, #ARGV, 1000 do
       redis.call('SADD', KEYS[4], unpack(ARGV, i, math.min(i + 999, #ARGV)))
     end
   end
@@ -107,7 +116,15 @@ if ARGV[5] ~= '0' and v > version('accessVersion') then
   redis.call('HSET', KEYS[1], 'accessVersion', v)
   mask = mask + 2
 end
+local deletedFrom = nil -- what a delete took everyone's access from
 if ARGV[4] ~= '' and v > version('scopeVersion') then
+  local old = redis.call('HMGET', KEYS[1], 'scope', 'tier')
+  if ARGV[4] == 'deleted' and old[1] ~= 'deleted' then
+    deletedFrom = 'private'
+    if old[1] == 'public' and (old[2] == 'app' or old[2] == 'user') then
+      deletedFrom = old[2]
+    end
+  end
   redis.call('HSET', KEYS[1], 'scope', ARGV[4], 'scopeVersion', v)
   if ARGV[4] == 'deleted' then
     -- Gone for every reader at once; a re-created server learns its new id.
@@ -135,6 +152,13 @@ if mask > 0 then
   if mask >= 2 then
     redis.call('HSET', KEYS[1], 'accessChangedAt', now())
   end
+  if deletedFrom and ARGV[9] ~= '' then
+    local t = redis.call('TIME')
+    redis.call('RPUSH', KEYS[8], '{"t":"' .. t[1] .. string.format('%06d', tonumber(t[2])) ..
+      '","u":"*","s":' .. cjson.encode(ARGV[8]) .. ',"k":"delete","b":"' .. deletedFrom ..
+      '","a":"deleted","r":' .. rev .. ',"c":' .. ARGV[9] .. '}')
+    redis.call('PEXPIRE', KEYS[8], ARGV[10])
+  end
 end
 local before = tonumber(redis.call('HGET', KEYS[1], 'fanout')) or 0
 local pending = 0
@@ -146,4 +170,4 @@ end
 if pending > 0 then
   redis.call('HSET', KEYS[1], 'fanout', pending)
 end
-return {pending, redis.call('HGETALL', KEYS[1]), before, diffed, added}
+return {pending, redis.call('HGETALL', KEYS[1]), before, diffed, added, redis.call('LLEN', KEYS[8])}

@@ -15,15 +15,25 @@
 -- KEYS[1]  members hash            ({u:<user>}:m)
 -- KEYS[2]  pending hash            ({u:<user>}:pending)
 -- KEYS[3]  user feed channel       ({u:<user>}:feed)
+-- KEYS[4]  user audit outbox       ({u:<user>}:audit)
 -- ARGV[1]  server name
 -- ARGV[2]  op: set (give) or del (take away)
 -- ARGV[3]  record revision of the change
 -- ARGV[4]  user id (for the notice)
 -- ARGV[5]  pending hash TTL in ms (kept on it while a refresh records there)
+-- ARGV[6]  audit cause (a JSON object: event id, subject, version, worker),
+--          or '' to record nothing
+-- ARGV[7]  audit outbox TTL in ms
+--
+-- Audit    a change of what the loaded user holds appends one entry to the
+--          outbox, in this same step (see audit_entry below): kind grant or
+--          revoke, before/after none | member | consumeOnly. Nothing else
+--          (a recorded pending change, a stale or repeated one) appends.
 --
 -- Notice   {"userId":…,"change":"added"|"removed","servers":[name],"rev":rev}
 --
--- Returns  1  the registry now reflects the change (set: holds the server;
+-- Returns  {code, outbox length}, code being:
+--          1  the registry now reflects the change (set: holds the server;
 --             del: held it and no longer does)
 --          2  recorded for the load in progress
 --          3  del, loaded, but the server was not held (tombstone written), or
@@ -37,6 +47,21 @@ local function notify(change)
 end
 -- One read of the members hash: loaded mark, refresh mark, this server.
 local cur = redis.call('HMGET', KEYS[1], '\0loaded', '\0refreshing', name)
+local function done(code)
+  return {code, redis.call('LLEN', KEYS[4])}
+end
+-- audit_entry: one outbox entry, JSON: t Redis time (µs, a string), u user,
+-- s server, k kind, b before, a after, r revision, c the cause.
+local function audit(kind, before, after)
+  if ARGV[6] == '' or before == after then
+    return
+  end
+  local t = redis.call('TIME')
+  redis.call('RPUSH', KEYS[4], '{"t":"' .. t[1] .. string.format('%06d', tonumber(t[2])) .. '","u":' ..
+    cjson.encode(ARGV[4]) .. ',"s":' .. cjson.encode(name) .. ',"k":"' .. kind .. '","b":"' .. before ..
+    '","a":"' .. after .. '","r":' .. ARGV[3] .. ',"c":' .. ARGV[6] .. '}')
+  redis.call('PEXPIRE', KEYS[4], ARGV[7])
+end
 -- A refresh of a loaded user (pending hash present) swaps in a new snapshot at
 -- its commit: record the change there too, or the swap would lose it.
 local function record()
@@ -47,17 +72,23 @@ local function record()
   redis.call('HSET', KEYS[2], name, ARGV[3] .. ' ' .. op)
 end
 if cur[1] then
-  local held = false
+  local held, state = false, 'none'
   if cur[3] then
     local old = tonumber(string.match(cur[3], '^-?%d+'))
     held = old >= 0
+    if held then
+      state = 'member'
+      if string.sub(cur[3], -1) == 'c' then
+        state = 'consumeOnly'
+      end
+    end
     if rev < math.abs(old) then
-      return 4 -- stale: neither applied nor recorded for a refresh
+      return done(4) -- stale: neither applied nor recorded for a refresh
     end
     if op == 'del' and string.sub(cur[3], -1) == 'c' then
       -- Reached through an agent, not the allowed set: an access change
       -- does not take it (a refresh or reconcile follows the agent's ACL).
-      return 3
+      return done(3)
     end
   end
   if cur[2] then
@@ -69,17 +100,19 @@ if cur[1] then
     if not held then
       notify('added')
     end
-    return 1
+    audit('grant', state, 'member')
+    return done(1)
   end
   redis.call('HSET', KEYS[1], name, -rev)
   if held then
     notify('removed')
-    return 1
+    audit('revoke', state, 'none')
+    return done(1)
   end
-  return 3
+  return done(3)
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then
   record()
-  return 2
+  return done(2)
 end
-return 0
+return done(0)

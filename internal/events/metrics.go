@@ -20,6 +20,7 @@ type Metrics struct {
 	deadLetters *prometheus.CounterVec
 	dropped     *prometheus.CounterVec
 	refused     prometheus.Counter
+	fanoutUsers *prometheus.HistogramVec
 }
 
 // NewMetrics creates the metrics and registers them with reg (nil registers
@@ -32,6 +33,8 @@ type Metrics struct {
 //     their dead letter could not be written (alert on any)
 //   - mcp_worker_notify_refused_total: Mcp-Notify subjects refused (not an
 //     inbox or the notify prefix)
+//   - mcp_worker_fanout_users{kind,op}: users one event's fan-out granted
+//     the server to (op grant) or revoked it from (op revoke)
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
 	return &Metrics{
@@ -60,6 +63,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "mcp_worker_notify_refused_total",
 			Help: "Mcp-Notify subjects refused: not under _INBOX. or --notify-prefix, a $ subject, or the worker's own.",
 		}),
+		fanoutUsers: f.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "mcp_worker_fanout_users",
+			Help:    "Users one server event's fan-out granted the server to (op=grant) or revoked it from (op=revoke), by event kind.",
+			Buckets: []float64{0, 1, 10, 100, 1000, 10000, 100000, 1000000},
+		}, []string{"kind", "op"}),
 	}
 }
 
@@ -92,4 +100,14 @@ func (m *Metrics) notifyRefused() {
 	if m != nil {
 		m.refused.Inc()
 	}
+}
+
+// fanout records the fan-out a flow reported for one event (nothing when it
+// reported none).
+func (m *Metrics) fanout(s *eventScope) {
+	if m == nil || s == nil || !s.fanned.Load() {
+		return
+	}
+	m.fanoutUsers.WithLabelValues(s.kind, "grant").Observe(float64(s.granted.Load()))
+	m.fanoutUsers.WithLabelValues(s.kind, "revoke").Observe(float64(s.revoked.Load()))
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mcp-registry/worker/internal/events"
 )
@@ -52,13 +54,17 @@ func NewRedisMetrics(reg prometheus.Registerer) *RedisMetrics {
 
 // Hook returns the go-redis hook that records the metrics; scripts maps a
 // script's SHA1 to its name (registry.ScriptNames). Add it with AddHook.
-func (m *RedisMetrics) Hook(scripts map[string]string) redis.Hook {
-	return redisHook{m: m, scripts: scripts}
+// With named, the hook must be added after go-redis's tracing hook
+// (redisotel): it then names that hook's span by the op ("script:commit_load"
+// rather than "evalsha"), so a trace says which script ran.
+func (m *RedisMetrics) Hook(scripts map[string]string, named bool) redis.Hook {
+	return redisHook{m: m, scripts: scripts, named: named}
 }
 
 type redisHook struct {
 	m       *RedisMetrics
 	scripts map[string]string
+	named   bool // rename the enclosing redisotel span
 }
 
 var _ redis.Hook = redisHook{}
@@ -69,9 +75,11 @@ func (h redisHook) DialHook(next redis.DialHook) redis.DialHook {
 
 func (h redisHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
+		op := h.op(cmd)
+		h.name(ctx, op)
 		start := time.Now()
 		err := next(ctx, cmd)
-		h.observe(ctx, h.op(cmd), time.Since(start), 1, err)
+		h.observe(ctx, op, time.Since(start), 1, err)
 		return err
 	}
 }
@@ -84,8 +92,20 @@ func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		if len(cmds) > 0 {
 			op = "pipeline:" + h.op(cmds[0])
 		}
+		h.name(ctx, op)
 		h.observe(ctx, op, time.Since(start), len(cmds), err)
 		return err
+	}
+}
+
+// name renames the redisotel span around this call after op.
+func (h redisHook) name(ctx context.Context, op string) {
+	if !h.named {
+		return
+	}
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		span.SetName("redis " + op)
+		span.SetAttributes(attribute.String("db.operation.name", op))
 	}
 }
 

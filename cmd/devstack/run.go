@@ -123,6 +123,7 @@ func runWorker(ctx context.Context, c config, stack *devstack.Stack, demo devsta
 	if views.read {
 		printJoin(stdout, demo, views)
 	}
+	printMetrics(ctx, stdout, "http://"+c.opsAddr+"/metrics")
 	printNextSteps(stdout, c.worker, stackEnv(stack.NATSURL, stack.RedisURL, stack.MongoURI), demo)
 
 	select {

@@ -139,7 +139,7 @@ func BenchmarkTelemetryOff(b *testing.B) {
 		{"traceparent", nats.Header{HeaderTraceparent: {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			msg := stubMsg{hdr: tc.hdr}
+			var msg jetstream.Msg = stubMsg{hdr: tc.hdr}
 			ctx := context.Background()
 			var h handled
 			b.ReportAllocs()
@@ -155,7 +155,7 @@ func BenchmarkTelemetryOn(b *testing.B) {
 	tp := sdktrace.NewTracerProvider()
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 	tel := newTelemetry(tp, nil)
-	msg := stubMsg{hdr: nats.Header{HeaderTraceparent: {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}}
+	var msg jetstream.Msg = stubMsg{hdr: nats.Header{HeaderTraceparent: {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}}
 	var h handled
 	b.ReportAllocs()
 	for b.Loop() {

@@ -76,7 +76,7 @@ func TestIntegrationMetricsAndTrace(t *testing.T) {
 	_, _, traceID, err := publishTraced(ctx, tp, pub, "user.login", fmt.Appendf(nil, `{"userId":%q}`, user), nil, false)
 	require.NoError(t, err)
 	waitSettled(t, n.JS, cfg)
-	publish(t, n.JS, "mcp.server.access", fmt.Sprintf(`{"serverName":"beta","allowedUserIds":[],"config":{},"version":5}`), "access-1")
+	publish(t, n.JS, "mcp.server.access", `{"serverName":"beta","allowedUserIds":[],"config":{},"version":5}`, "access-1")
 	publish(t, n.JS, "mcp.server.updated", `{"serverName":"oops","config":"not an object","version":1}`, "bad-1")
 	waitSettled(t, n.JS, cfg)
 

@@ -59,5 +59,6 @@ func (c config) workerEnv(natsURL, redisURL, mongoURI string) []string {
 		"MCP_WORKER_LOG_FORMAT=console",
 		"MCP_WORKER_OPS_ADDR=" + c.opsAddr,
 		"MCP_WORKER_CACHE_TTL=" + c.cacheTTL,
+		"MCP_WORKER_METRICS_POLL_EVERY=1s", // the demo's /metrics excerpt shows the polled gauges soon
 	}
 }

@@ -55,5 +55,6 @@ func TestWorkerEnv(t *testing.T) {
 		"NATS_URL=nats://n", "REDIS_URL=redis://r", "MONGODB_URI=mongodb://m/",
 		"MCP_WORKER_MONGODB_DATABASE=LibreChat", "MCP_WORKER_LOG_FORMAT=console",
 		"MCP_WORKER_OPS_ADDR=127.0.0.1:19090", "MCP_WORKER_CACHE_TTL=10m",
+		"MCP_WORKER_METRICS_POLL_EVERY=1s",
 	}, c.workerEnv("nats://n", "redis://r", "mongodb://m/"))
 }

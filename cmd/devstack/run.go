@@ -130,6 +130,7 @@ func runWorker(ctx context.Context, c config, stack *devstack.Stack, demo devsta
 			printAudit(stdout, demo.Join.User, user, records)
 		}
 	}
+	printMetrics(ctx, stdout, "http://"+c.opsAddr+"/metrics")
 	printNextSteps(stdout, c.worker, stackEnv(stack.NATSURL, stack.RedisURL, stack.MongoURI), demo)
 
 	select {

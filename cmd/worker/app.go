@@ -25,6 +25,7 @@ import (
 	"github.com/mcp-registry/worker/internal/ops"
 	"github.com/mcp-registry/worker/internal/registry"
 	"github.com/mcp-registry/worker/internal/serverdb"
+	"github.com/mcp-registry/worker/internal/telemetry"
 )
 
 // appOptions is the composition root of `worker run`: the only place that
@@ -39,8 +40,10 @@ func appOptions(cfg Config, log *zap.Logger) fx.Option {
 		}),
 		fx.Supply(cfg, log),
 		fx.Provide(
-			newRedis,
-			newMongo,
+			newTracing,
+			tracerProvider,
+			newInstrumentedRedis,
+			newInstrumentedMongo,
 			func(c Config) (*nats.Conn, error) { return connectNATS(c, log.Named("nats")) },
 			func(nc *nats.Conn) (jetstream.JetStream, error) { return jetstream.New(nc) },
 			newMetricsRegistry,
@@ -64,6 +67,7 @@ func appOptions(cfg Config, log *zap.Logger) fx.Option {
 			func(rec *handlers.Reconciler, c Config, r prometheus.Registerer) *reconcileLoop {
 				return newReconcileLoop(rec, c, log.Named("reconcile"), r)
 			},
+			newPoller,
 		),
 		registry.Module,
 		lockstatus.Module,
@@ -71,7 +75,7 @@ func appOptions(cfg Config, log *zap.Logger) fx.Option {
 		handlers.Module,
 		events.Module,
 		ops.Module,
-		fx.Invoke(registerLifecycle),
+		fx.Invoke(registerStoreStats, registerLifecycle),
 		fx.StartTimeout(4*dialTimeout),
 		fx.StopTimeout(cfg.ShutdownTimeout+10*time.Second),
 	)
@@ -88,10 +92,11 @@ func workerID() string {
 }
 
 // newMetricsRegistry returns the Prometheus registry behind /metrics, with
-// the Go and process collectors.
+// the Go and process collectors and the build info.
 func newMetricsRegistry() (*prometheus.Registry, prometheus.Registerer) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	telemetry.RegisterBuildInfo(reg)
 	return reg, reg
 }
 
@@ -118,6 +123,20 @@ func probeRedis(ctx context.Context, rdb redis.UniversalClient) error {
 		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() })
 	}
 	return rdb.Ping(ctx).Err()
+}
+
+// registerStoreStats exports serverdb.Stats, the odd server documents met.
+func registerStoreStats(store *serverdb.Store, reg prometheus.Registerer) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "mcp_worker_mongodb_skipped_unnamed_total",
+			Help: "Server documents skipped because they have neither serverName nor mcp_id.",
+		}, func() float64 { return float64(store.Stats().SkippedUnnamed) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "mcp_worker_mongodb_dropped_duplicates_total",
+			Help: "Server documents dropped because another accessible document had the same name and a newer updatedAt.",
+		}, func() float64 { return float64(store.Stats().DroppedDuplicates) }),
+	)
 }
 
 // newOpsParams wires /readyz to the three dependencies and the consumer
@@ -173,6 +192,8 @@ type lifecycle struct {
 	Outages   *events.Outages
 	Ops       *ops.Server
 	Reconcile *reconcileLoop
+	Poller    *telemetry.Poller
+	Tracing   telemetry.Tracing
 }
 
 // registerLifecycle orders start and shutdown. fx runs OnStop hooks in the
@@ -180,11 +201,13 @@ type lifecycle struct {
 //  1. stop pulling, let in-flight handlers finish until --shutdown-timeout,
 //     then cancel them and nak what is left (their deferred unlocks release
 //     the locks as they return); then stop outage mode's probes;
-//  2. stop the reconcile loop (waiting for a running pass), then the ops
-//     listener;
+//  2. stop the reconcile loop (waiting for a running pass), the metrics
+//     poller, then the ops listener;
 //  3. close the clients: NATS (drained, so the last acks are flushed),
-//     MongoDB, Redis.
+//     MongoDB, Redis;
+//  4. flush the spans still buffered to the OTLP endpoint (tracing on).
 func registerLifecycle(l lifecycle) {
+	l.LC.Append(fx.Hook{OnStop: l.Tracing.Shutdown})
 	l.LC.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
 			if err := pingRedis(ctx, l.Redis); err != nil {
@@ -214,6 +237,7 @@ func registerLifecycle(l lifecycle) {
 		},
 	})
 	l.LC.Append(fx.Hook{OnStart: l.Ops.Start, OnStop: l.Ops.Stop})
+	l.LC.Append(fx.StartStopHook(l.Poller.Start, l.Poller.Stop))
 	l.LC.Append(fx.StartStopHook(l.Reconcile.Start, l.Reconcile.Stop))
 	base, cancel := context.WithCancel(context.Background())
 	l.LC.Append(fx.Hook{

@@ -91,10 +91,15 @@ func pingRedis(ctx context.Context, client redis.UniversalClient) error {
 	return nil
 }
 
-// newMongo builds the MongoDB client (TLS and credentials come through the URI).
-func newMongo(c Config) (*mongo.Client, error) {
-	client, err := mongo.Connect(mongooptions.Client().ApplyURI(c.MongoURI).
-		SetServerSelectionTimeout(dialTimeout).SetAppName("mcp-registry-worker"))
+// newMongo builds the MongoDB client (TLS and credentials come through the
+// URI); each extra function may set more options (a monitor).
+func newMongo(c Config, extra ...func(*mongooptions.ClientOptions)) (*mongo.Client, error) {
+	opts := mongooptions.Client().ApplyURI(c.MongoURI).
+		SetServerSelectionTimeout(dialTimeout).SetAppName("mcp-registry-worker")
+	for _, f := range extra {
+		f(opts)
+	}
+	client, err := mongo.Connect(opts)
 	if err != nil {
 		// The driver's parse errors quote raw option values and parts of the
 		// password: give a reason that names the hosts, nothing else.

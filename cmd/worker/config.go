@@ -25,11 +25,11 @@ type Config struct {
 	CacheTTL, LockTTL, HandlerTimeout, AckWait, ShutdownTimeout                   time.Duration
 	RetryBaseDelay, RetryMaxDelay, StreamMaxAge, DLQMaxAge, TombstoneTTL          time.Duration
 	AuditMaxAge                                                                   time.Duration
-	ReconcileEvery, OutageProbeMax, LogSummaryEvery                               time.Duration
+	ReconcileEvery, OutageProbeMax, LogSummaryEvery, MetricsPollEvery             time.Duration
 	ReconcileRate                                                                 int
 	Concurrency, MaxDeliver, MaxAckPending, MaxPayload, OutageErrors              int
 	MaxAllowedUsers, MaxConfigBytes, DLQMaxBytes                                  int
-	OpsAddr, LogFormat, LogLevel                                                  string
+	OpsAddr, LogFormat, LogLevel, OTLPEndpoint                                    string
 }
 
 // masking says how an option's value is shown in logs and errors.
@@ -99,13 +99,16 @@ var options = []option{
 	{"dlq-max-bytes", "1073741824", "size of the dead-letter stream in `bytes`; the oldest dead letters go first", plain, func(c *Config) flag.Value { return (*intValue)(&c.DLQMaxBytes) }},
 	{"audit-max-age", "2160h", "`duration` the audit stream keeps an audit record (2160h = 90 days)", plain, func(c *Config) flag.Value { return (*durationValue)(&c.AuditMaxAge) }},
 	{"ops-addr", ":9090", "`address` of the /metrics, /healthz and /readyz listener; empty or off disables it", plain, func(c *Config) flag.Value { return (*stringValue)(&c.OpsAddr) }},
+	{"metrics-poll-every", "15s", "`duration` between polls of JetStream (consumer pending, dead letters) and Redis (loaded users) for /metrics", plain, func(c *Config) flag.Value { return (*durationValue)(&c.MetricsPollEvery) }},
+	{"otlp-endpoint", "", "OTLP/HTTP `URL` to export traces to (its /v1/traces); empty: no export", uri, func(c *Config) flag.Value { return (*stringValue)(&c.OTLPEndpoint) }},
 	{"log-format", "json", "log `format`: json or console", plain, func(c *Config) flag.Value { return (*stringValue)(&c.LogFormat) }},
 	{"log-level", "info", "log `level`: debug, info, warn or error", plain, func(c *Config) flag.Value { return (*stringValue)(&c.LogLevel) }},
 	{"log-summary-every", "10s", "`duration` between the info lines counting handled events by kind and outcome (each event is logged at debug; errors and dead letters always)", plain, func(c *Config) flag.Value { return (*durationValue)(&c.LogSummaryEvery) }},
 }
 
 // envName is the environment variable of a flag: the standard names for the
-// three URLs, MCP_WORKER_ plus the name in upper snake case for the rest.
+// three URLs and the OTLP endpoint, MCP_WORKER_ plus the name in upper snake
+// case for the rest.
 func envName(flagName string) string {
 	switch flagName {
 	case "nats-url":
@@ -114,6 +117,8 @@ func envName(flagName string) string {
 		return "REDIS_URL"
 	case "mongodb-uri":
 		return "MONGODB_URI"
+	case "otlp-endpoint":
+		return "OTEL_EXPORTER_OTLP_ENDPOINT"
 	}
 	return "MCP_WORKER_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }

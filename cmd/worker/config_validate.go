@@ -56,6 +56,8 @@ func (c Config) Validate() error {
 		atLeast("tombstone-ttl", c.TombstoneTTL, c.StreamMaxAge),
 		check(c.ReconcileEvery == 0 || c.ReconcileEvery >= time.Second, "reconcile-every", c.ReconcileEvery.String(), "must be 0 (off) or at least 1s"),
 		positive("reconcile-rate", c.ReconcileRate),
+		atLeast("metrics-poll-every", c.MetricsPollEvery, 100*time.Millisecond),
+		checkOTLPEndpoint(c.OTLPEndpoint),
 		positive("concurrency", c.Concurrency),
 		positive("max-deliver", c.MaxDeliver),
 		positive("outage-errors", c.OutageErrors),
@@ -339,4 +341,14 @@ func (c Config) opsAddr() string {
 		return ""
 	}
 	return c.OpsAddr
+}
+
+// checkOTLPEndpoint accepts "" (no export) or an http(s) URL.
+func checkOTLPEndpoint(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	return check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "",
+		"otlp-endpoint", maskURL(v), "must be an http:// or https:// URL")
 }

@@ -59,12 +59,20 @@ func publishCommand(ctx context.Context, args []string, getenv func(string) stri
 		}
 		header.Set(events.HeaderNotify, inbox)
 	}
-	pub := events.NewPublisher(js, cfg.eventsConfig())
-	id, ack, err := pub.Publish(ctx, positional[0], []byte(payload), header, force)
+	tp, flush, err := publishTracer(ctx, cfg)
 	if err != nil {
 		return failure("publish", err)
 	}
-	out := map[string]any{"eventId": id, "stream": ack.Stream, "seq": ack.Sequence, "duplicate": ack.Duplicate}
+	defer flush()
+	pub := events.NewPublisher(js, cfg.eventsConfig())
+	id, ack, traceID, err := publishTraced(ctx, tp, pub, positional[0], []byte(payload), header, force)
+	if err != nil {
+		return failure("publish", err)
+	}
+	out := map[string]any{
+		"eventId": id, "stream": ack.Stream, "seq": ack.Sequence, "duplicate": ack.Duplicate,
+		"traceId": traceID,
+	}
 	if results != nil {
 		msg, err := results.NextMsg(wait)
 		if err != nil {

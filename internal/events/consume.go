@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 )
 
@@ -38,26 +39,30 @@ type ConsumerParams struct {
 	Metrics  *Metrics // may be nil
 	// Outages is outage mode; nil holds nothing (every failure counts).
 	Outages *Outages
+	// TracerProvider makes the handler spans; nil or a no-op provider turns
+	// tracing off.
+	TracerProvider trace.TracerProvider
 }
 
 // Consumer pulls the durable consumer with bounded concurrency, runs the
 // handlers and acknowledges each message according to RetryPolicy.Decide.
 // Several replicas (Consumers) share one durable consumer.
 type Consumer struct {
-	js       jetstream.JetStream
-	conn     *nats.Conn
-	cfg      Config
-	decoder  Decoder
-	handlers map[Kind]Handler
-	log      *zap.Logger
-	metrics  *Metrics
-	limited  *throttle // rate-limits repeated infrastructure errors
-	busy     *busyCounts
-	dlqFails *busyCounts // failed dead-letter publishes per stream sequence
-	keeper   *keeper     // InProgress for long-running messages
-	summary  *summary    // counts for the periodic info line
-	outages  *Outages    // may be nil
-	held     *busyCounts // deliveries held for an outage (outage_consume.go)
+	js        jetstream.JetStream
+	conn      *nats.Conn
+	cfg       Config
+	decoder   Decoder
+	handlers  map[Kind]Handler
+	log       *zap.Logger
+	metrics   *Metrics
+	telemetry telemetry
+	limited   *throttle // rate-limits repeated infrastructure errors
+	busy      *busyCounts
+	dlqFails  *busyCounts // failed dead-letter publishes per stream sequence
+	keeper    *keeper     // InProgress for long-running messages
+	summary   *summary    // counts for the periodic info line
+	outages   *Outages    // may be nil
+	held      *busyCounts // deliveries held for an outage (outage_consume.go)
 
 	// lookupDelay is the first wait before looking a vanished consumer up
 	// again; it doubles up to maxLookupDelay.
@@ -112,6 +117,7 @@ func NewConsumer(p ConsumerParams) (*Consumer, error) {
 		handlers:       handlers,
 		log:            log,
 		metrics:        p.Metrics,
+		telemetry:      newTelemetry(p.TracerProvider, p.Metrics),
 		limited:        newThrottle(30 * time.Second),
 		busy:           newBusyCounts(4 * max(p.Config.MaxAckPending, 1024)),
 		dlqFails:       newBusyCounts(4 * max(p.Config.MaxAckPending, 1024)),

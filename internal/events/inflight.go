@@ -18,6 +18,7 @@ type handled struct {
 	decoded  bool
 	decision Decision
 	outcome  string // the decision's, or retry or dropped when dead-lettering failed
+	traceID  string // the handler span's trace id, or the traceparent's; "" when none
 	applyErr error  // ack, nak or term failure
 	dlqErr   error  // dead-letter publish failure
 }
@@ -30,6 +31,10 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 	defer c.metrics.begin()()
 	c.inFlight.Add(1)
 	defer c.inFlight.Add(-1)
+	var h handled
+	ctx, tel := c.telemetry.start(ctx, c.kindLabel(msg.Subject(), h), msg)
+	defer tel.end(&h)
+	h.traceID = tel.traceID
 
 	meta, err := msg.Metadata()
 	if err != nil { // cannot happen for a message from a pull consumer
@@ -38,7 +43,6 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	alive := c.keeper.add(msg)
-	var h handled
 	var herr error
 	h.ev, h.decoded, herr = c.run(ctx, msg, meta)
 	if herr != nil && ctx.Err() != nil {
@@ -224,6 +228,9 @@ func (c *Consumer) logHandled(msg jetstream.Msg, meta *jetstream.MsgMetadata, ki
 	}
 	if h.ev.ServerName != "" {
 		fields = append(fields, zap.String("server", h.ev.ServerName))
+	}
+	if h.traceID != "" {
+		fields = append(fields, zap.String("trace_id", h.traceID))
 	}
 	fields = append(fields, zap.Duration("duration", took), zap.String("outcome", h.outcome))
 	if h.decision.Reason != "" {

@@ -22,6 +22,7 @@ type Metrics struct {
 	refused     prometheus.Counter
 	paused      *prometheus.GaugeVec
 	held        *prometheus.CounterVec
+	fanoutUsers *prometheus.HistogramVec
 }
 
 // NewMetrics creates the metrics and registers them with reg (nil registers
@@ -38,6 +39,8 @@ type Metrics struct {
 //     the events that need the dependency
 //   - mcp_worker_outage_held_total{dependency}: deliveries handed back for
 //     an outage without spending their delivery budget
+//   - mcp_worker_fanout_users{kind,op}: users one event's fan-out granted
+//     the server to (op grant) or revoked it from (op revoke)
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
 	return &Metrics{
@@ -74,6 +77,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "mcp_worker_outage_held_total",
 			Help: "Deliveries handed back because a dependency was down, not counted toward --max-deliver.",
 		}, []string{"dependency"}),
+		fanoutUsers: f.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "mcp_worker_fanout_users",
+			Help:    "Users one server event's fan-out granted the server to (op=grant) or revoked it from (op=revoke), by event kind.",
+			Buckets: []float64{0, 1, 10, 100, 1000, 10000, 100000, 1000000},
+		}, []string{"kind", "op"}),
 	}
 }
 
@@ -125,4 +133,14 @@ func (m *Metrics) heldBack(dep Dependency) {
 	if m != nil {
 		m.held.WithLabelValues(string(dep)).Inc()
 	}
+}
+
+// fanout records the fan-out a flow reported for one event (nothing when it
+// reported none).
+func (m *Metrics) fanout(s *eventScope) {
+	if m == nil || s == nil || !s.fanned.Load() {
+		return
+	}
+	m.fanoutUsers.WithLabelValues(s.kind, "grant").Observe(float64(s.granted.Load()))
+	m.fanoutUsers.WithLabelValues(s.kind, "revoke").Observe(float64(s.revoked.Load()))
 }

@@ -3,6 +3,7 @@ package events
 import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 )
@@ -11,7 +12,8 @@ import (
 // *Metrics. It needs a jetstream.JetStream, a Config, a *zap.Logger, a
 // prometheus.Registerer and the map[Kind]Handler of the flows; a *nats.Conn
 // is optional (for Mcp-Notify, else the JetStream connection), and so are
-// the Watches of outage mode (none: nothing is held). It registers no
+// the Watches of outage mode (none: nothing is held) and a
+// trace.TracerProvider (handler spans; none without it). It registers no
 // lifecycle hook: cmd/worker calls Provision, Start and Stop in its own
 // order, and Outages.Close after Stop.
 var Module = fx.Module("events",
@@ -34,6 +36,7 @@ type consumerIn struct {
 	Logger   *zap.Logger
 	Metrics  *Metrics
 	Outages  *Outages
+	Tracer   trace.TracerProvider `optional:"true"`
 }
 
 func newConsumerFx(in consumerIn) (*Consumer, error) {
@@ -45,6 +48,8 @@ func newConsumerFx(in consumerIn) (*Consumer, error) {
 		Logger:   in.Logger.Named("events"),
 		Metrics:  in.Metrics,
 		Outages:  in.Outages,
+		// nil (not provided) turns tracing off
+		TracerProvider: in.Tracer,
 	})
 }
 

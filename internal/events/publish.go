@@ -33,7 +33,8 @@ func NewPublisher(js jetstream.JetStream, c Config) *Publisher {
 // and the Limits (an invalid event is refused with the error unless force), then
 // JetStream-publishes it with Nats-Msg-Id = the payload's eventId (else the
 // caller's Nats-Msg-Id header, else a new unique id), so JetStream drops a
-// duplicate publish. header is copied, never changed. It returns the id used and the PubAck
+// duplicate publish. When ctx holds a span and header no traceparent, the
+// span's context is added as traceparent. header is copied, never changed. It returns the id used and the PubAck
 // (PubAck.Duplicate is true for a dropped duplicate).
 func (p *Publisher) Publish(ctx context.Context, suffix string, payload []byte, header nats.Header, force bool) (string, *jetstream.PubAck, error) {
 	subject := p.decoder.Subjects.For(Kind(suffix))
@@ -62,6 +63,9 @@ func (p *Publisher) Publish(ctx context.Context, suffix string, payload []byte, 
 		m.Header[k] = append([]string(nil), v...)
 	}
 	m.Header.Set(HeaderMsgID, id)
+	if m.Header.Get(HeaderTraceparent) == "" {
+		InjectTrace(ctx, m.Header) // the handler's span continues the caller's trace
+	}
 	ack, err := p.js.PublishMsg(ctx, m, jetstream.WithExpectStream(p.stream))
 	if err != nil {
 		return id, nil, fmt.Errorf("publish %s: %w", subject, err)

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 
+	"github.com/mcp-registry/worker/internal/events"
 	"github.com/mcp-registry/worker/internal/registry"
 )
 
@@ -42,6 +43,7 @@ func fanOut(ctx context.Context, reg *registry.Registry, res registry.ApplyResul
 	if rec.AccessVersion == 0 || !accessChanged {
 		return "", false, nil
 	}
+	events.CountFanout(ctx, 0, 0) // a fan-out of zero users is observed too
 	if err := grant(ctx, reg, res); err != nil {
 		return "", false, err
 	}
@@ -63,11 +65,15 @@ func grant(ctx context.Context, reg *registry.Registry, res registry.ApplyResult
 			if _, err := reg.ApplyToUsers(ctx, rec.Name, rec.Rev, registry.OpSet, chunk); err != nil {
 				return err
 			}
+			events.CountFanout(ctx, len(chunk), 0)
 		}
 		return nil
 	}
 	return reg.EachMember(ctx, rec.Name, registry.SetAllowed, func(users []string) error {
 		_, err := reg.ApplyToUsers(ctx, rec.Name, rec.Rev, registry.OpSet, users)
+		if err == nil {
+			events.CountFanout(ctx, len(users), 0)
+		}
 		return err
 	})
 }
@@ -116,8 +122,12 @@ func revokeOutsiders(ctx context.Context, reg *registry.Registry, rec registry.R
 		}
 	}
 	results, err := reg.ApplyToUsers(ctx, rec.Name, rec.Rev, registry.OpDelete, targets)
-	if err != nil || !prune {
+	if err != nil {
 		return err
+	}
+	events.CountFanout(ctx, 0, len(targets))
+	if !prune {
+		return nil
 	}
 	if err := reg.ForgetHolders(ctx, rec.Name, covered); err != nil {
 		return err

@@ -22,13 +22,19 @@ type Fence struct {
 // Locker hands out locks. It is safe for concurrent use; each holding uses a
 // Mutex of its own (a redsync Mutex is not goroutine-safe).
 type Locker struct {
-	rs  *redsync.Redsync
-	cfg Config
+	rs      *redsync.Redsync
+	cfg     Config
+	metrics *Metrics
 }
 
 // New returns a Locker on client (a single, failover or cluster client).
 func New(client redis.UniversalClient, cfg Config) *Locker {
-	return &Locker{rs: redsync.New(goredis.NewPool(client)), cfg: cfg}
+	return NewInstrumented(client, cfg, nil)
+}
+
+// NewInstrumented is New recording m (nil records nothing).
+func NewInstrumented(client redis.UniversalClient, cfg Config, m *Metrics) *Locker {
+	return &Locker{rs: redsync.New(goredis.NewPool(client)), cfg: cfg, metrics: m}
 }
 
 // WithLock waits (bounded by Config) for the lock at key, runs fn while
@@ -50,9 +56,15 @@ func (l *Locker) run(ctx context.Context, key string, tries int, fn func(ctx con
 		redsync.WithTries(tries),
 		redsync.WithRetryDelay(l.cfg.RetryDelay),
 	)
+	began := time.Now()
 	if err := m.LockContext(ctx); err != nil {
-		return classifyLockError(ctx, key, err)
+		err = classifyLockError(ctx, key, err)
+		l.metrics.acquired(ctx, err, time.Since(began))
+		return err
 	}
+	l.metrics.acquired(ctx, nil, time.Since(began))
+	held := time.Now()
+	defer func() { l.metrics.released(time.Since(held)) }()
 	workCtx, cancel := context.WithCancelCause(ctx)
 	stopped := l.keepAlive(workCtx, cancel, m)
 
@@ -90,6 +102,7 @@ func (l *Locker) keepAlive(ctx context.Context, cancel context.CancelCauseFunc, 
 				done()
 				// Any ok == false is a lost lock (PITFALLS: the error text misleads).
 				if !ok && ctx.Err() == nil {
+					l.metrics.lostOne()
 					cancel(ErrLockLost)
 					return
 				}

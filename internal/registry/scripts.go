@@ -44,3 +44,21 @@ var (
 	invalidateScript   = redis.NewScript(invalidateSrc)
 	settleTTLScript    = redis.NewScript(settleServerTTLSrc)
 )
+
+// ScriptNames maps each script's SHA1 (as EVALSHA sends it) to its file name
+// without .lua, so instrumentation can label a script call by name.
+func ScriptNames() map[string]string {
+	return map[string]string{
+		beginLoadScript.Hash():    "begin_load",
+		commitLoadScript.Hash():   "commit_load",
+		applyUserScript.Hash():    "apply_user",
+		applyRecordScript.Hash():  "apply_record",
+		putValueScript.Hash():     "put_value",
+		adoptValueScript.Hash():   "adopt_value",
+		finishFanoutScript.Hash(): "finish_fanout",
+		putTierScript.Hash():      "put_tier",
+		markFanoutScript.Hash():   "mark_fanout",
+		invalidateScript.Hash():   "invalidate",
+		settleTTLScript.Hash():    "settle_server_ttl",
+	}
+}

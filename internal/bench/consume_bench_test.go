@@ -163,6 +163,8 @@ func measureConsume(b *testing.B) {
 		perMicro(coldInCPU.goCPU, consumeColdUsers), perMicro(coldJSCPU.goCPU, consumeColdUsers),
 		perMicro(coldInCPU.redisCPU, consumeColdUsers), perMicro(coldJSCPU.redisCPU, consumeColdUsers),
 		coldInCPU.cores(false), coldJSCPU.cores(false), coldInCPU.cores(true), coldJSCPU.cores(true))
+	t.note("Warm logins, CPU per login through JetStream: this process %s µs (replica + publisher), redis-server %s µs.",
+		perMicro(warmM.goCPU, consumeUsers), perMicro(warmM.redisCPU, consumeUsers))
 	t.note("Round trips: the worker's Redis round trips during the warm JetStream burst divided by its events (%s round trips, %s commands).", num(warmM.RoundTrips), num(warmM.Commands))
 	t.note("Two replicas: one process, each replica with its own NATS connection, sharing %d cores with nats-server, redis-server and the publisher. CPU busy during the bursts (cores): this process (replicas + publisher) %s with one replica, %s with two; redis-server %s and %s. Redis used %s µs of CPU per warm login (its own core's ceiling: %s logins/s), so Redis is not the limit here; the %d cores are.",
 		runtime.NumCPU(), oneCPU.cores(false), twoCPU.cores(false), oneCPU.cores(true), twoCPU.cores(true),

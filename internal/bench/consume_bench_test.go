@@ -80,16 +80,19 @@ func measureConsume(b *testing.B) {
 	half := consumeColdUsers / 2
 	var coldIn, coldJS runResult
 	var coldInCPU, coldJSCPU cpuShare
+	var coldNATSCPU time.Duration
 	for k := range 2 {
 		coldInCPU.add(w.measure(ctx, b, func() error {
 			r, err := runConcurrent(ctx, coldA[k*half:(k+1)*half], conc, w.login)
 			coldIn = joinRuns(coldIn, r)
 			return err
 		}))
+		natsBefore := one.server.cpu()
 		coldJSCPU.add(w.measure(ctx, b, func() error {
 			coldJS = joinRuns(coldJS, one.burst(ctx, b, coldB[k*half:(k+1)*half]))
 			return nil
 		}))
+		coldNATSCPU += one.server.cpu() - natsBefore
 	}
 	checkLoaded(ctx, b, w, coldB, serversPerUser)
 	coldC := setUsers("cc", consumeColdUsers/2)
@@ -159,10 +162,15 @@ func measureConsume(b *testing.B) {
 		row(fmt.Sprintf("sustained %s/s for %s", num(int64(s.rate)), sustain), s.run, 0, target, met)
 	}
 	t.note("Latency is publish-to-result (the Mcp-Notify message received by the publisher). A burst's p50/p99 include queueing behind the burst; the sustained rows show service latency at a fixed rate.")
-	t.note("Cold logins, CPU per login: this process %s µs in-process, %s µs through JetStream (replica + publisher); redis-server %s µs and %s µs; cores busy: this process %s and %s, redis-server %s and %s.",
+	t.note("Cold logins, CPU per login: this process %s µs in-process, %s µs through JetStream (replica + publisher); redis-server %s µs and %s µs; nats-server %s µs through JetStream; cores busy: this process %s and %s, redis-server %s and %s, nats-server %.2f. In-process total %s µs, through JetStream %s µs: with the %d cores busy, the rate ratio follows the CPU ratio (%.2f).",
 		perMicro(coldInCPU.goCPU, consumeColdUsers), perMicro(coldJSCPU.goCPU, consumeColdUsers),
 		perMicro(coldInCPU.redisCPU, consumeColdUsers), perMicro(coldJSCPU.redisCPU, consumeColdUsers),
-		coldInCPU.cores(false), coldJSCPU.cores(false), coldInCPU.cores(true), coldJSCPU.cores(true))
+		perMicro(coldNATSCPU, consumeColdUsers),
+		coldInCPU.cores(false), coldJSCPU.cores(false), coldInCPU.cores(true), coldJSCPU.cores(true),
+		coldNATSCPU.Seconds()/coldJSCPU.wall.Seconds(),
+		perMicro(coldInCPU.goCPU+coldInCPU.redisCPU, consumeColdUsers),
+		perMicro(coldJSCPU.goCPU+coldJSCPU.redisCPU+coldNATSCPU, consumeColdUsers), runtime.NumCPU(),
+		float64(coldInCPU.goCPU+coldInCPU.redisCPU)/float64(coldJSCPU.goCPU+coldJSCPU.redisCPU+coldNATSCPU))
 	t.note("Warm logins, CPU per login through JetStream: this process %s µs (replica + publisher), redis-server %s µs.",
 		perMicro(warmM.goCPU, consumeUsers), perMicro(warmM.redisCPU, consumeUsers))
 	t.note("Round trips: the worker's Redis round trips during the warm JetStream burst divided by its events (%s round trips, %s commands).", num(warmM.RoundTrips), num(warmM.Commands))

@@ -27,6 +27,7 @@ import (
 type pipeline struct {
 	w        *world
 	url      string
+	server   *natsProcess
 	conn     *nats.Conn
 	cfg      events.Config
 	pub      jetstream.JetStream
@@ -44,7 +45,8 @@ type pipeline struct {
 func newPipeline(tb testing.TB, w *world, replicas int) *pipeline {
 	tb.Helper()
 	ctx := tb.Context()
-	url := startNATSProcess(tb).URL
+	server := startNATSProcess(tb)
+	url := server.URL
 	connect := func() *nats.Conn {
 		nc, err := nats.Connect(url, nats.MaxReconnects(-1))
 		if err != nil {
@@ -71,7 +73,7 @@ func newPipeline(tb testing.TB, w *world, replicas int) *pipeline {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &pipeline{w: w, url: url, conn: conn, cfg: cfg, pub: pub, pending: map[int]time.Time{}}
+	p := &pipeline{w: w, url: url, server: server, conn: conn, cfg: cfg, pub: pub, pending: map[int]time.Time{}}
 	sub, err := conn.Subscribe("_INBOX.bench.>", p.result)
 	if err != nil {
 		tb.Fatalf("subscribe: %v", err)

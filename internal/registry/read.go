@@ -21,7 +21,7 @@ func (r *Registry) Loaded(ctx context.Context, user string) (bool, error) {
 // The loaded-mark batcher's limits: pipelines in flight at once, and
 // questions per pipeline.
 const (
-	loadedPipelines = 4
+	loadedPipelines = 2
 	loadedBatch     = 256
 )
 

@@ -168,6 +168,20 @@ func registerLifecycle(l lifecycle) {
 	})
 	l.LC.Append(fx.Hook{OnStart: l.Ops.Start, OnStop: l.Ops.Stop})
 	l.LC.Append(fx.StartStopHook(l.Reconcile.Start, l.Reconcile.Stop))
+	// The consume loop, registered last so that it stops first. Its OnStop
+	// (events.Consumer.Stop, where the order is documented) runs, within
+	// --shutdown-timeout:
+	//  1. stop pulling: the pull iterator is drained, no pull request is sent;
+	//  2. nak at once the messages fetched but not started (another replica
+	//     gets them without waiting for AckWait);
+	//  3. wait for the in-flight handlers until the timeout;
+	//  4. then cancel their contexts; each result still maps through
+	//     RetryPolicy.Decide (a cancellation naks: redelivered elsewhere), and
+	//     each handler's deferred unlock releases its locks as it returns;
+	//  5. return only when every consumer goroutine has returned.
+	// Only then do the hooks above stop the reconcile loop and the ops
+	// listener, and the first hook drain NATS (flushing the last acks and
+	// naks) and close MongoDB and Redis: no handler ever runs on a closed client.
 	base, cancel := context.WithCancel(context.Background())
 	l.LC.Append(fx.Hook{
 		OnStart: func(context.Context) error { return l.Consumer.Start(base) },

@@ -114,14 +114,17 @@ func newOpsParams(c Config, reg *prometheus.Registry, rdb redis.UniversalClient,
 type lifecycle struct {
 	fx.In
 
-	LC        fx.Lifecycle
-	Config    Config
-	Log       *zap.Logger
+	LC     fx.Lifecycle
+	Config Config
+	Log    *zap.Logger
+	// fx builds these fields in order: NATS, the one client that dials when
+	// built, comes first, so that an unreachable NATS leaves no other client
+	// behind (a failed build runs no OnStop).
+	NATS      *nats.Conn
+	JS        jetstream.JetStream
 	Redis     redis.UniversalClient
 	Registry  *registry.Registry
 	Mongo     *mongo.Client
-	NATS      *nats.Conn
-	JS        jetstream.JetStream
 	Events    events.Config
 	Consumer  *events.Consumer
 	Ops       *ops.Server
@@ -138,6 +141,18 @@ type lifecycle struct {
 //  3. close the clients: NATS (drained, so the last acks are flushed),
 //     MongoDB, Redis.
 func registerLifecycle(l lifecycle) {
+	// Closing the clients is a hook of its own, registered first: it runs
+	// last on shutdown, and also when a later OnStart fails (an unreachable
+	// Redis or MongoDB at start), since fx stops every hook started before
+	// the failing one.
+	l.LC.Append(fx.Hook{
+		OnStop: func(ctx context.Context) error {
+			if err := l.NATS.Drain(); err != nil {
+				l.NATS.Close()
+			}
+			return errors.Join(l.Mongo.Disconnect(ctx), l.Redis.Close())
+		},
+	})
 	l.LC.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
 			if err := pingRedis(ctx, l.Redis); err != nil {
@@ -150,12 +165,6 @@ func registerLifecycle(l lifecycle) {
 				return fmt.Errorf("redis: %w", err)
 			}
 			return pingMongo(ctx, l.Mongo, l.Config.MongoURI)
-		},
-		OnStop: func(ctx context.Context) error {
-			if err := l.NATS.Drain(); err != nil {
-				l.NATS.Close()
-			}
-			return errors.Join(l.Mongo.Disconnect(ctx), l.Redis.Close())
 		},
 	})
 	l.LC.Append(fx.Hook{

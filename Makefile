@@ -4,7 +4,7 @@ PKGS    ?= ./...
 # golangci-lint, pinned; built through the Go module proxy on first use.
 GOLANGCI ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: help build run test test-node vet lint fuzz bench clean
+.PHONY: help build run test test-node vet lint fuzz bench soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ fuzz: ## fuzz the event decoder, then whole messages through JetStream and the c
 bench: ## measure login throughput, fan-out cost, memory and reads (Go and Node readers) against the original loader; prints tables
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/bench/
 	cd clients/node && npm ci --no-audit --no-fund && npm run bench
+
+soak: build ## 10 min of mixed load on 2 workers with a fault every 30 s, then every registry compared with a model (SOAK_FLAGS="-duration 3m -seed 2"; see README)
+	$(GO) run ./cmd/soak -worker bin/worker $(SOAK_FLAGS)
 
 clean: ## remove build output and dev data
 	rm -rf bin .devdata

@@ -16,11 +16,13 @@ const (
 
 var faultKinds = []string{faultKillWorker, faultRedisRestart, faultNATSRestart, faultMongoStop}
 
-// How long each dependency stays down.
+// How long each dependency stays down (a killed worker: before the
+// replacement starts, as an orchestrator's restart back-off).
 const (
-	redisDown = 3 * time.Second
-	natsDown  = 5 * time.Second
-	mongoDown = 20 * time.Second
+	workerDown = 5 * time.Second
+	redisDown  = 3 * time.Second
+	natsDown   = 5 * time.Second
+	mongoDown  = 20 * time.Second
 )
 
 // window is one injected fault: from the moment it hit until the
@@ -66,8 +68,9 @@ func (in *injector) inject(kind string) (window, error) {
 	case faultKillWorker:
 		wk := in.workers[in.killed%len(in.workers)]
 		in.killed++
-		w.detail, w.start = wk.name, time.Now()
+		w.detail, w.start = fmt.Sprintf("%s down %s", wk.name, workerDown), time.Now()
 		wk.kill()
+		time.Sleep(workerDown)
 		if err := wk.start(time.Minute); err != nil {
 			return w, err
 		}

@@ -77,9 +77,8 @@ func newModel(seed uint64, users []string) *model {
 }
 
 // next picks the next change: logins, updates, grants, revokes, shares,
-// unshares and deletes (each delete followed by a new server). needsMongo
-// false (MongoDB is down) allows logins only, as nothing else can be
-// written.
+// unshares and deletes (each delete followed by a new server). With mongoUp
+// false (MongoDB is down) only logins: nothing else can be written.
 func (m *model) next(mongoUp bool) change {
 	if !mongoUp {
 		return m.login()
@@ -170,8 +169,10 @@ func (m *model) grant() change {
 	}
 	uid, _ := bson.ObjectIDFromHex(u)
 	return change{
-		kind:  "grant",
-		mongo: func(ctx context.Context, lc devstack.LibreChat) error { return lc.GrantUser(ctx, s.id, uid, devstack.PermView) },
+		kind: "grant",
+		mongo: func(ctx context.Context, lc devstack.LibreChat) error {
+			return lc.GrantUser(ctx, s.id, uid, devstack.PermView)
+		},
 		commit: func() []event {
 			s.version++
 			s.allowed = append(s.allowed, u)
@@ -211,8 +212,10 @@ func (m *model) share() change {
 	}
 	s := m.pick(servers)
 	return change{
-		kind:  "share",
-		mongo: func(ctx context.Context, lc devstack.LibreChat) error { return lc.GrantPublic(ctx, s.id, devstack.PermView) },
+		kind: "share",
+		mongo: func(ctx context.Context, lc devstack.LibreChat) error {
+			return lc.GrantPublic(ctx, s.id, devstack.PermView)
+		},
 		commit: func() []event {
 			s.version++
 			s.scope = scopePublic
@@ -297,20 +300,18 @@ func (m *model) create() change {
 func (m *model) newServer() *modelServer {
 	m.made++
 	return &modelServer{
-		name: fmt.Sprintf("soak-tool-%d", m.made), id: bson.NewObjectID(), oauth: m.made%3 == 0,
+		name: fmt.Sprintf("soak-tool-%d", m.made), oauth: m.made%3 == 0,
 		version: 1, rev: 1, scope: scopePrivate,
 	}
 }
 
-// insert writes s's document with its own _id (the model's).
+// insert writes s's LibreChat document and takes its _id.
 func (m *model) insert(ctx context.Context, lc devstack.LibreChat, s *modelServer) error {
-	doc := bson.D{
-		{Key: "_id", Value: s.id}, {Key: "serverName", Value: s.name}, {Key: "config", Value: s.config()},
-		{Key: "author", Value: bson.NewObjectID()}, {Key: "updatedAt", Value: time.UnixMilli(s.version)},
+	id, err := lc.AddServer(ctx, s.name, s.config(), time.UnixMilli(s.version))
+	if err != nil {
+		return err
 	}
-	if _, err := lc.DB.Collection("mcpservers").InsertOne(ctx, doc); err != nil {
-		return fmt.Errorf("insert server %s: %w", s.name, err)
-	}
+	s.id = id
 	return nil
 }
 

@@ -11,13 +11,13 @@ import (
 // summary is what the soak prints at the end.
 type summary struct {
 	published, applied, deadLettered, noNotice, retries int
-	acked                                              bool // the consumer's ack floor reached the stream's last message
-	mismatches                                         []string
-	byKind                                             map[string]int
-	windows                                            []window
-	recovery                                           []time.Duration
-	phases                                             map[string][]time.Duration
-	phaseNoNotice                                      map[string]int
+	acked                                               bool // the consumer's ack floor reached the stream's last message
+	mismatches                                          []string
+	byKind                                              map[string]int
+	windows                                             []window
+	recovery                                            []time.Duration
+	phases                                              map[string][]time.Duration
+	phaseNoNotice                                       map[string]int
 }
 
 // summarize classifies every event by the phase it was published in and

@@ -28,7 +28,7 @@ func run(ctx context.Context, o soakOptions) (failed bool, err error) {
 		return false, err
 	}
 	if temp && !o.keep {
-		defer os.RemoveAll(dir) // registered first: runs after every server stopped
+		defer func() { _ = os.RemoveAll(dir) }() // registered first: runs after every server stopped
 	}
 	logf := func(format string, args ...any) {
 		fmt.Printf("%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
@@ -161,7 +161,7 @@ func finish(ctx context.Context, js jetstream.JetStream, srv *servers, tr *track
 	s.deadLettered = int(dlq.CachedInfo().State.Msgs)
 
 	rdb := redis.NewClient(&redis.Options{Addr: srv.redis.Addr()})
-	defer rdb.Close()
+	defer func() { _ = rdb.Close() }()
 	r, err := reader.New(rdb, reader.Options{KeyPrefix: "mcp:"})
 	if err != nil {
 		return s, err
@@ -188,7 +188,7 @@ func workerBinary(bin, dir string) (string, error) {
 	}
 	out := filepath.Join(dir, "worker")
 	if b, err := exec.Command("go", "build", "-o", out, "./cmd/worker").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/worker (run from the module root): %v: %s", err, b)
+		return "", fmt.Errorf("go build ./cmd/worker (run from the module root): %w: %s", err, b)
 	}
 	return out, nil
 }

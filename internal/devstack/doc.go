@@ -6,5 +6,6 @@
 // cluster whose nodes can be killed and restarted.
 //
 // It must never be linked into the production worker binary: only
-// cmd/devstack and test code import it. It imports nothing else from this module.
+// cmd/devstack, cmd/soak and test code import it. It imports nothing else from
+// this module.
 package devstack

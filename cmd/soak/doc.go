@@ -9,8 +9,8 @@
 // of logins, config updates, grants, revokes, shares, unshares and deletes,
 // writing MongoDB first as LibreChat does, while a model applies the same
 // changes in publish order. Every -fault-every one fault is injected, in
-// turn: SIGKILL a worker (a replacement starts 5 s later), restart Redis, restart the
-// NATS node that leads the stream, stop MongoDB for 20 s. After -duration the
+// turn: SIGKILL a worker (a replacement starts 5 s later), restart Redis,
+// restart the NATS node that leads the stream, stop MongoDB for 20 s. After -duration the
 // load stops; once the consumer is idle every user's registry (read with the
 // reader package) is compared with the model.
 //

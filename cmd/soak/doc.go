@@ -10,9 +10,9 @@
 // writing MongoDB first as LibreChat does, while a model applies the same
 // changes in publish order. Every -fault-every one fault is injected, in
 // turn: SIGKILL a worker (a replacement starts 5 s later), restart Redis,
-// restart the NATS node that leads the stream, stop MongoDB for 20 s. After -duration the
-// load stops; once the consumer is idle every user's registry (read with the
-// reader package) is compared with the model.
+// restart the NATS node that leads the stream, stop MongoDB for 20 s. After
+// -duration the load stops; once the consumer is idle every user's registry
+// (read with the reader package) is compared with the model.
 //
 // It prints events published, applied and dead-lettered, the mismatches,
 // the p99 publish-to-applied latency per phase (normal, during each fault

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -66,12 +67,30 @@ func waitListening(addr string, timeout time.Duration) error {
 	}
 }
 
-// freePort returns a loopback port nothing listens on right now.
+// givenPorts are the ports freePort returned: the kernel may hand a
+// just-closed port out again, and two servers given one port collide.
+var givenPorts = struct {
+	sync.Mutex
+	m map[int]bool
+}{m: map[int]bool{}}
+
+// freePort returns a loopback port nothing listens on right now, never the
+// same twice.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
+	givenPorts.Lock()
+	defer givenPorts.Unlock()
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("free port: %w", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		if err := l.Close(); err != nil {
+			return 0, fmt.Errorf("free port: %w", err)
+		}
+		if !givenPorts.m[port] {
+			givenPorts.m[port] = true
+			return port, nil
+		}
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	return port, l.Close()
 }

@@ -4,7 +4,7 @@ PKGS    ?= ./...
 # golangci-lint, pinned; built through the Go module proxy on first use.
 GOLANGCI ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: help build run test test-node soak vet lint fuzz bench clean
+.PHONY: help build run test test-node vet lint fuzz bench soak soak-outages clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -24,7 +24,7 @@ test: ## run every test with the race detector against real servers (Redis on RE
 test-node: ## the Node.js reader (clients/node): its tests and the conformance fixtures, on Redis and on a 3-master Redis Cluster
 	cd clients/node && npm ci --no-audit --no-fund && npm test && npm run test:cluster
 
-soak: ## the outage tests (DESIGN hard case 28) with Redis and MongoDB each down 4 minutes instead of make test's 15 s
+soak-outages: ## the outage tests (DESIGN hard case 28) with Redis and MongoDB each down 4 minutes instead of make test's 15 s
 	MCP_TEST_OUTAGE=4m $(GO) test -race -count=1 -timeout 20m -run '^TestIntegration(Redis|Mongo)Outage$$' -v ./cmd/worker/
 
 vet: ## go vet, gofmt and go.mod tidiness
@@ -42,6 +42,10 @@ fuzz: ## fuzz the event decoder, then whole messages through JetStream and the c
 bench: ## measure login throughput, fan-out cost, memory and reads (Go and Node readers) against the original loader; prints tables
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/bench/
 	cd clients/node && npm ci --no-audit --no-fund && npm run bench
+
+soak: build ## 10 min of mixed load on 2 workers with a fault every 30 s, then every registry compared with a model (SOAK_FLAGS="-duration 3m -seed 2"; see README); then soak-outages
+	$(GO) run ./cmd/soak -worker bin/worker $(SOAK_FLAGS)
+	$(MAKE) soak-outages
 
 clean: ## remove build output and dev data
 	rm -rf bin .devdata

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/goleak"
 
 	"github.com/mcp-registry/worker/internal/events"
 )
@@ -25,7 +26,7 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv(fakeWorkerEnv); mode != "" {
 		os.Exit(fakeWorker(mode))
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // fakeWorker plays the worker in one of these modes:

@@ -179,14 +179,17 @@ func newOpsParams(c Config, reg *prometheus.Registry, rdb redis.UniversalClient,
 type lifecycle struct {
 	fx.In
 
-	LC        fx.Lifecycle
-	Config    Config
-	Log       *zap.Logger
+	LC     fx.Lifecycle
+	Config Config
+	Log    *zap.Logger
+	// fx builds these fields in order: NATS, the one client that dials when
+	// built, comes first, so that an unreachable NATS leaves no other client
+	// behind (a failed build runs no OnStop).
+	NATS      *nats.Conn
+	JS        jetstream.JetStream
 	Redis     redis.UniversalClient
 	Registry  *registry.Registry
 	Mongo     *mongo.Client
-	NATS      *nats.Conn
-	JS        jetstream.JetStream
 	Events    events.Config
 	Consumer  *events.Consumer
 	Outages   *events.Outages
@@ -208,6 +211,19 @@ type lifecycle struct {
 //  4. flush the spans still buffered to the OTLP endpoint (tracing on).
 func registerLifecycle(l lifecycle) {
 	l.LC.Append(fx.Hook{OnStop: l.Tracing.Shutdown})
+	// Closing the clients is a hook of its own, registered right after the
+	// tracing flush: it runs last but for that on shutdown, and also when a
+	// later OnStart fails (an unreachable
+	// Redis or MongoDB at start), since fx stops every hook started before
+	// the failing one.
+	l.LC.Append(fx.Hook{
+		OnStop: func(ctx context.Context) error {
+			if err := l.NATS.Drain(); err != nil {
+				l.NATS.Close()
+			}
+			return errors.Join(l.Mongo.Disconnect(ctx), l.Redis.Close())
+		},
+	})
 	l.LC.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
 			if err := pingRedis(ctx, l.Redis); err != nil {
@@ -221,12 +237,6 @@ func registerLifecycle(l lifecycle) {
 			}
 			return pingMongo(ctx, l.Mongo, l.Config.MongoURI)
 		},
-		OnStop: func(ctx context.Context) error {
-			if err := l.NATS.Drain(); err != nil {
-				l.NATS.Close()
-			}
-			return errors.Join(l.Mongo.Disconnect(ctx), l.Redis.Close())
-		},
 	})
 	l.LC.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
@@ -239,6 +249,23 @@ func registerLifecycle(l lifecycle) {
 	l.LC.Append(fx.Hook{OnStart: l.Ops.Start, OnStop: l.Ops.Stop})
 	l.LC.Append(fx.StartStopHook(l.Poller.Start, l.Poller.Stop))
 	l.LC.Append(fx.StartStopHook(l.Reconcile.Start, l.Reconcile.Stop))
+	// The consume loop, registered last so that it stops first. Its OnStop
+	// (events.Consumer.Stop, where the order is documented) runs, within
+	// --shutdown-timeout:
+	//  1. stop pulling: the pull iterator is drained, no pull request is sent;
+	//  2. nak at once the messages fetched but not started (another replica
+	//     gets them without waiting for AckWait);
+	//  3. wait for the in-flight handlers until the timeout;
+	//  4. then cancel their contexts; each result still maps through
+	//     RetryPolicy.Decide (a cancellation naks: redelivered elsewhere), and
+	//     each handler's deferred unlock releases its locks as it returns;
+	//  5. return only when every consumer goroutine has returned.
+	//  6. flush the acks sent (a round trip: acks are plain, not DoubleAck),
+	//     then stop outage mode's probes.
+	// Only then do the hooks above stop the reconcile loop, the metrics
+	// poller and the ops listener, then drain NATS and close MongoDB and
+	// Redis (no handler ever runs on a closed client), and last flush the
+	// buffered spans.
 	base, cancel := context.WithCancel(context.Background())
 	l.LC.Append(fx.Hook{
 		OnStart: func(context.Context) error { return l.Consumer.Start(base) },

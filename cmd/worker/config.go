@@ -26,7 +26,7 @@ type Config struct {
 	RetryBaseDelay, RetryMaxDelay, StreamMaxAge, DLQMaxAge, TombstoneTTL          time.Duration
 	AuditMaxAge                                                                   time.Duration
 	ReconcileEvery, OutageProbeMax, LogSummaryEvery, MetricsPollEvery             time.Duration
-	ReconcileRate                                                                 int
+	ReconcileRate, StreamReplicas                                                 int
 	Concurrency, MaxDeliver, MaxAckPending, MaxPayload, OutageErrors              int
 	MaxAllowedUsers, MaxConfigBytes, DLQMaxBytes                                  int
 	OpsAddr, LogFormat, LogLevel, OTLPEndpoint                                    string
@@ -85,6 +85,7 @@ var options = []option{
 	{"retry-base-delay", "500ms", "first redelivery `delay` after a transient failure", plain, func(c *Config) flag.Value { return (*durationValue)(&c.RetryBaseDelay) }},
 	{"retry-max-delay", "1m", "longest redelivery `delay`", plain, func(c *Config) flag.Value { return (*durationValue)(&c.RetryMaxDelay) }},
 	{"stream-max-age", "168h", "`duration` the streams keep messages", plain, func(c *Config) flag.Value { return (*durationValue)(&c.StreamMaxAge) }},
+	{"stream-replicas", "1", "`number` of copies (1 to 5) a JetStream cluster keeps of the event and dead-letter streams; 3 in production. An existing stream is scaled up to it, never down", plain, func(c *Config) flag.Value { return (*intValue)(&c.StreamReplicas) }},
 	{"reconcile-every", "0s", "`duration` between reconcile passes of `worker run` over the loaded users (0: none)", plain, func(c *Config) flag.Value { return (*durationValue)(&c.ReconcileEvery) }},
 	{"reconcile-rate", "50", "`number` of users a reconcile pass of `worker run` checks per second", plain, func(c *Config) flag.Value { return (*intValue)(&c.ReconcileRate) }},
 	{"concurrency", "16", "`number` of events handled at once by this replica", plain, func(c *Config) flag.Value { return (*intValue)(&c.Concurrency) }},

@@ -17,6 +17,7 @@ func (c Config) eventsConfig() events.Config {
 	e.Concurrency, e.HandlerTimeout, e.AckWait = c.Concurrency, c.HandlerTimeout, c.AckWait
 	e.MaxAckPending, e.StreamMaxAge, e.MaxPayload = c.MaxAckPending, c.StreamMaxAge, c.MaxPayload
 	e.MaxAllowedUsers, e.MaxConfigBytes = c.MaxAllowedUsers, c.MaxConfigBytes
+	e.StreamReplicas = c.StreamReplicas
 	e.DLQMaxAge, e.DLQMaxBytes = c.DLQMaxAge, int64(c.DLQMaxBytes)
 	e.AuditStream, e.AuditMaxAge = c.auditStream(), c.AuditMaxAge
 	e.Retry.MaxDeliver, e.Retry.BaseDelay, e.Retry.MaxDelay = c.MaxDeliver, c.RetryBaseDelay, c.RetryMaxDelay

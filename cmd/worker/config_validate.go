@@ -54,6 +54,8 @@ func (c Config) Validate() error {
 		atLeast("retry-max-delay", c.RetryMaxDelay, max(c.RetryBaseDelay, time.Millisecond)),
 		atLeast("stream-max-age", c.StreamMaxAge, time.Second),
 		atLeast("tombstone-ttl", c.TombstoneTTL, c.StreamMaxAge),
+		check(c.StreamReplicas >= 1 && c.StreamReplicas <= events.MaxStreamReplicas, "stream-replicas", strconv.Itoa(c.StreamReplicas),
+			"must be 1 to "+strconv.Itoa(events.MaxStreamReplicas)),
 		check(c.ReconcileEvery == 0 || c.ReconcileEvery >= time.Second, "reconcile-every", c.ReconcileEvery.String(), "must be 0 (off) or at least 1s"),
 		positive("reconcile-rate", c.ReconcileRate),
 		atLeast("metrics-poll-every", c.MetricsPollEvery, 100*time.Millisecond),

@@ -19,6 +19,9 @@ const auditDuplicateWindow = 15 * time.Minute
 // 90 days.
 const DefaultAuditMaxAge = 90 * 24 * time.Hour
 
+// MaxStreamReplicas is JetStream's largest replica count.
+const MaxStreamReplicas = 5
+
 // Config is the JetStream side of the worker: names, consumer settings and the
 // retry policy. cmd/worker fills it from flags; the defaults are in DefaultConfig.
 type Config struct {
@@ -51,6 +54,10 @@ type Config struct {
 	// StreamMaxAge is the main stream's retention (limits policy); 0 keeps
 	// messages forever.
 	StreamMaxAge time.Duration
+	// StreamReplicas is how many copies a JetStream cluster keeps of the
+	// main and dead-letter streams (1 on a single server, 3 in production);
+	// see Provision for an existing stream with another count.
+	StreamReplicas int
 	// MaxPayload is the largest event accepted; a larger one is dead-lettered.
 	MaxPayload int
 	// MaxAllowedUsers and MaxConfigBytes are the Limits of one event; an
@@ -86,6 +93,7 @@ func DefaultConfig() Config {
 		AckWait:         30 * time.Second,
 		MaxAckPending:   1000,
 		StreamMaxAge:    7 * 24 * time.Hour,
+		StreamReplicas:  1,
 		MaxPayload:      DefaultMaxPayload,
 		MaxAllowedUsers: 100000,
 		MaxConfigBytes:  64 << 10,
@@ -146,6 +154,9 @@ func (c Config) Validate() error {
 	}
 	if c.StreamMaxAge < 0 || (c.StreamMaxAge > 0 && c.StreamMaxAge < duplicateWindow) {
 		add("stream max age %s: must be 0 (forever) or at least %s", c.StreamMaxAge, duplicateWindow)
+	}
+	if c.StreamReplicas < 1 || c.StreamReplicas > MaxStreamReplicas {
+		add("stream replicas %d: must be 1 to %d", c.StreamReplicas, MaxStreamReplicas)
 	}
 	if c.MaxPayload < 1 {
 		add("max payload %d: must be positive", c.MaxPayload)

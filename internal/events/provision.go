@@ -34,11 +34,14 @@ func Provision(ctx context.Context, js jetstream.JetStream, c Config) error {
 }
 
 // provisionStream creates the stream or updates it to sc. An existing
-// stream keeps its replicas and placement: they are the cluster operator's
-// choice, and an update with the zero value would scale an R3 stream down.
-// An existing stream with a subject that is not one of sc's belongs to
-// someone else (another deployment on the account, another --subject-prefix):
-// it is refused, never rewritten.
+// stream keeps its placement (the cluster operator's choice). Its replica
+// count is raised to sc's (more copies lose nothing) but never lowered: a
+// stream with more replicas than --stream-replicas is refused, since scaling
+// it down drops copies of the events and is the operator's call, not a side
+// effect of a worker starting with the default. An existing stream with a
+// subject that is not one of sc's belongs to someone else (another
+// deployment on the account, another --subject-prefix): it is refused, never
+// rewritten.
 func provisionStream(ctx context.Context, js jetstream.JetStream, sc jetstream.StreamConfig) error {
 	st, err := js.Stream(ctx, sc.Name)
 	switch {
@@ -49,12 +52,31 @@ func provisionStream(ctx context.Context, js jetstream.JetStream, sc jetstream.S
 				"another deployment's stream? give this one its own --stream/--dlq-stream",
 				sc.Name, strings.Join(foreign, ", "), strings.Join(sc.Subjects, ", "))
 		}
-		sc.Replicas, sc.Placement = cur.Replicas, cur.Placement
+		if err := checkReplicas(sc.Name, cur.Replicas, sc.Replicas, true); err != nil {
+			return err
+		}
+		sc.Placement = cur.Placement
 	case !errors.Is(err, jetstream.ErrStreamNotFound):
 		return fmt.Errorf("provision stream %s: %w", sc.Name, err)
 	}
 	if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
 		return fmt.Errorf("provision stream %s: %w", sc.Name, err)
+	}
+	return nil
+}
+
+// checkReplicas refuses an existing stream with more replicas than wanted
+// (never scaled down) and, when provisioning is off (scaleUp false), one
+// with fewer (the worker may not raise it).
+func checkReplicas(stream string, have, want int, scaleUp bool) error {
+	have = max(have, 1) // 0 means 1
+	switch {
+	case have > want:
+		return fmt.Errorf("stream %s has %d replicas, --stream-replicas is %d: the worker never scales a stream down "+
+			"(set --stream-replicas=%d to keep them, or lower the stream's replicas yourself)", stream, have, want, have)
+	case have < want && !scaleUp:
+		return fmt.Errorf("stream %s has %d replicas, --stream-replicas is %d, and provisioning is off: "+
+			"raise the stream's replicas yourself or lower --stream-replicas", stream, have, want)
 	}
 	return nil
 }
@@ -82,6 +104,7 @@ func mainStreamConfig(c Config) jetstream.StreamConfig {
 		Discard:    jetstream.DiscardOld,
 		Duplicates: duplicateWindow,
 		MaxAge:     c.StreamMaxAge,
+		Replicas:   c.StreamReplicas,
 	}
 }
 
@@ -99,6 +122,7 @@ func dlqStreamConfig(c Config) jetstream.StreamConfig {
 		Duplicates: duplicateWindow,
 		MaxAge:     c.DLQMaxAge,
 		MaxBytes:   c.DLQMaxBytes,
+		Replicas:   c.StreamReplicas,
 	}
 }
 
@@ -113,6 +137,7 @@ func auditStreamConfig(c Config) jetstream.StreamConfig {
 		Discard:    jetstream.DiscardOld,
 		Duplicates: auditDuplicateWindow,
 		MaxAge:     c.AuditMaxAge,
+		Replicas:   c.StreamReplicas,
 	}
 }
 
@@ -143,12 +168,17 @@ func checkProvisioned(ctx context.Context, js jetstream.JetStream, c Config) err
 	var missing []string
 	var errs []error
 	for _, name := range []string{c.Stream, c.DLQStream, c.AuditStream} {
-		if _, err := js.Stream(ctx, name); err != nil {
+		st, err := js.Stream(ctx, name)
+		if err != nil {
 			if !errors.Is(err, jetstream.ErrStreamNotFound) {
 				return fmt.Errorf("look up stream %s: %w", name, err)
 			}
 			missing = append(missing, "stream "+name)
 			errs = append(errs, fmt.Errorf("stream %s: %w", name, err))
+			continue
+		}
+		if err := checkReplicas(name, st.CachedInfo().Config.Replicas, c.StreamReplicas, false); err != nil {
+			return err
 		}
 	}
 	cons, err := js.Consumer(ctx, c.Stream, c.Consumer)

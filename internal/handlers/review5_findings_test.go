@@ -4,6 +4,7 @@ package handlers_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -16,13 +17,15 @@ import (
 )
 
 // pipeHook runs fn once just before the first pipeline that carries an
-// apply_user "set" for user reaches Redis, and then blocks the caller for
-// ever after that pipeline landed (the worker process died right after it).
+// apply_user "set" for user reaches Redis, and then blocks the caller until
+// the test ends after that pipeline landed (the worker process died right
+// after it).
 type pipeHook struct {
 	sha, user string
 	once      sync.Once
 	fn        func()
 	landed    chan struct{}
+	release   chan struct{} // closed at cleanup: the crashed flow's goroutine returns
 	noCrash   bool
 }
 
@@ -55,7 +58,8 @@ func (h *pipeHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		if h.noCrash {
 			return err
 		}
-		select {} // crash: nothing of this flow runs any more (the goroutine ends with the test binary)
+		<-h.release // crash: nothing of this flow runs any more until the test has ended
+		return errors.New("simulated crash")
 	}
 }
 
@@ -72,7 +76,7 @@ func TestIntegrationReview5StaleGrantNoCrashControl(t *testing.T) { review5Stale
 
 func review5Stale(t *testing.T, noCrash bool) {
 	sha, _ := scriptSHA(t, "apply_user.lua")
-	h := &pipeHook{sha: sha, user: "w", landed: make(chan struct{}), noCrash: noCrash}
+	h := &pipeHook{sha: sha, user: "w", landed: make(chan struct{}), release: make(chan struct{}), noCrash: noCrash}
 	w := newRWorld(t, h)
 	for _, u := range []string{"o", "w"} {
 		w.mustRun(events.KindUserLogin, events.Event{UserID: u})
@@ -95,6 +99,10 @@ func review5Stale(t *testing.T, noCrash bool) {
 		defer close(done)
 		_ = w.run(events.KindServerAccess, access("s", cfg("https://s"), 2, "o", "w"))
 	}()
+	t.Cleanup(func() { // before the world's servers stop (cleanups run last first)
+		close(h.release)
+		<-done
+	})
 	select {
 	case <-h.landed:
 	case <-time.After(20 * time.Second):

@@ -3,7 +3,8 @@
 // redis-server process when a test needs clean counters or a restart, a
 // three-master Redis Cluster of redis-server processes (one per test, or one
 // shared by the tests of a package), an embedded nats-server with JetStream,
-// and an embedded FerretDB. RedisTargets runs a test against both a single
+// a three-node embedded JetStream cluster (StartJSCluster: replicated
+// streams, a stream leader to kill and restart), and an embedded FerretDB. RedisTargets runs a test against both a single
 // Redis and the cluster.
 //
 // Under CI=true a server that cannot be reached fails the test; elsewhere it

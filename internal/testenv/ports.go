@@ -2,20 +2,37 @@ package testenv
 
 import (
 	"net"
+	"sync"
 	"testing"
 )
 
-// FreeAddr returns a loopback address nothing listens on right now (another
-// process may still take it before the caller does).
+// given holds every address FreeAddr returned in this process: the kernel
+// may hand a just-closed port out again, and two servers of one test given
+// the same address collide (seen: devstack's MongoDB and ops listener).
+var given = struct {
+	sync.Mutex
+	addrs map[string]bool
+}{addrs: map[string]bool{}}
+
+// FreeAddr returns a loopback address nothing listens on right now and that
+// it never returned before in this process (another process may still take
+// it before the caller does).
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
+	given.Lock()
+	defer given.Unlock()
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("free port: %v", err)
+		}
+		addr := l.Addr().String()
+		_ = l.Close()
+		if !given.addrs[addr] {
+			given.addrs[addr] = true
+			return addr
+		}
 	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
 }
 
 // AssertFree reports a test error when something still listens on addr.

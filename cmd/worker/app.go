@@ -75,7 +75,7 @@ func appOptions(cfg Config, log *zap.Logger) fx.Option {
 		handlers.Module,
 		events.Module,
 		ops.Module,
-		fx.Invoke(registerStoreStats, registerLifecycle),
+		fx.Invoke(registerLifecycle, registerStoreStats), // lifecycle first: it builds NATS before any other client
 		fx.StartTimeout(4*dialTimeout),
 		fx.StopTimeout(cfg.ShutdownTimeout+10*time.Second),
 	)

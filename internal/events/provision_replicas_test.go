@@ -27,7 +27,7 @@ func TestIntegrationProvisionStreamReplicas(t *testing.T) {
 	}
 
 	r3 := testConfig()
-	r3.Stream, r3.DLQStream, r3.Prefix = "R3", "R3_DLQ", "r3"
+	r3.Stream, r3.DLQStream, r3.AuditStream, r3.Prefix = "R3", "R3_DLQ", "R3_AUDIT", "r3"
 	r3.StreamReplicas = 3
 	require.NoError(t, Provision(ctx, js, r3))
 	assert.Equal(t, 3, replicas("R3"))
@@ -47,7 +47,7 @@ func TestIntegrationProvisionStreamReplicas(t *testing.T) {
 
 	// An R1 stream of an earlier start is scaled up.
 	up := testConfig()
-	up.Stream, up.DLQStream, up.Prefix = "UP", "UP_DLQ", "up"
+	up.Stream, up.DLQStream, up.AuditStream, up.Prefix = "UP", "UP_DLQ", "UP_AUDIT", "up"
 	require.NoError(t, Provision(ctx, js, up))
 	assert.Equal(t, 1, replicas("UP"))
 	up.StreamReplicas = 3

@@ -1,0 +1,53 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Review 6, finding 1: pulling paused by a Redis outage while the pull loop
+// had no iterator (here: looking a vanished consumer up again, as after a
+// NATS blip that came with the Redis one) is never applied to the iterator
+// opened next. drainForOutage found no iterator to drain, waitPulling had
+// already been passed, so consume runs a live iterator while paused: every
+// message it takes is handed back with a Nak at once, redelivered at once to
+// the same iterator, and so on for the whole outage (a hot redelivery loop
+// that also inflates NumDelivered toward BusyMaxDeliver).
+func TestReview6PauseWithoutIteratorStillStopsPulling(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testConfig())
+	w := newOutageWorld(t)
+	r := e.start(allKinds(w), withOutages(w.o), func(c *Consumer) {
+		c.pullExpiry = 2 * time.Second
+		c.maxLookupDelay = 100 * time.Millisecond
+	})
+	require.Eventually(t, r.c.Running, 5*time.Second, 10*time.Millisecond)
+
+	// The consumer vanishes: the pull loop is in lookup, with no iterator.
+	require.NoError(t, e.nats.JS.DeleteConsumer(ctxT(t), e.cfg.Stream, e.cfg.Consumer))
+	require.Eventually(t, func() bool {
+		return len(r.logs.FilterMessage("Durable consumer unavailable, retrying").AllUntimed()) > 0
+	}, 10*time.Second, 10*time.Millisecond)
+
+	// Redis goes down meanwhile: a handler's dependency error pauses it.
+	w.redis.down.Store(true)
+	held := w.o.Judge(context.Background(), Unavailable(DepRedis, errors.New("dial tcp: connection refused")))
+	_, isHeld := errors.AsType[*OutageError](held)
+	require.True(t, isHeld)
+	require.Equal(t, []Dependency{DepRedis}, w.o.Paused())
+
+	// The consumer comes back while Redis is still down.
+	require.NoError(t, Provision(ctxT(t), e.nats.JS, e.cfg))
+	e.publish("mcp.user.login", `{"userId":"u1"}`, nil)
+	time.Sleep(1500 * time.Millisecond)
+
+	info := e.consumerInfo()
+	assert.LessOrEqual(t, info.Delivered.Consumer, uint64(2),
+		"while Redis is paused the replica must not pull (deliveries: %d)", info.Delivered.Consumer)
+	assert.False(t, r.c.Running(), "a paused replica is not running")
+}

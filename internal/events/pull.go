@@ -106,6 +106,10 @@ func (c *Consumer) consume(ctx context.Context, cons jetstream.Consumer, iter je
 		if c.pausedForOutage() { // outage mode: taken while pulling is paused
 			<-sem
 			c.handBack(msg)
+			// The pause may have come while no iterator was published
+			// (drainForOutage had none to drain): end this one, or it
+			// would keep fetching what it hands back.
+			iter.Drain()
 			continue
 		}
 		c.work.Add(1)

@@ -51,3 +51,40 @@ func TestReview6PauseWithoutIteratorStillStopsPulling(t *testing.T) {
 		"while Redis is paused the replica must not pull (deliveries: %d)", info.Delivered.Consumer)
 	assert.False(t, r.c.Running(), "a paused replica is not running")
 }
+
+// Review 6, finding 2: deliveries held for an outage are "never counted",
+// yet the busy budget (BusyMaxDeliver) is compared with the raw delivery
+// count. After a long outage, the first BusyError (the usual thing when held
+// logins of one user all come back at once and one of them takes the lock)
+// dead-letters a valid login at once: "still busy after N deliveries".
+func TestReview6HeldDeliveriesDoNotSpendTheBusyBudget(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.Retry.BusyMaxDeliver = 5
+	e := newEnv(t, cfg)
+	w := newOutageWorld(t)
+	w.mongo.down.Store(true)
+	const outage = 6 // deliveries held while MongoDB is down
+	rec := &recorder{fn: func(_ context.Context, ev Event) error {
+		switch {
+		case ev.Delivered < outage:
+			if err := w.o.Check(DepMongoDB); err != nil {
+				return err
+			}
+			return Unavailable(DepMongoDB, errors.New("server selection timeout"))
+		case ev.Delivered == outage:
+			w.mongo.down.Store(false) // MongoDB is back; another worker loads this user
+			return Busy(10*time.Millisecond, "user lock held by another worker")
+		}
+		return nil
+	}}
+	e.start(allKinds(rec), withOutages(w.o))
+	e.publish("mcp.user.login", `{"userId":"cold-1"}`, nil)
+
+	require.Eventually(t, func() bool {
+		calls := rec.seen()
+		return len(calls) > outage || len(e.deadLetters()) > 0
+	}, 30*time.Second, 10*time.Millisecond)
+	assert.Empty(t, e.deadLetters(), "a login held for an outage, then busy once, is not dead-lettered")
+	e.waitSettled()
+}

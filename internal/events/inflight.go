@@ -52,7 +52,7 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 	// event needs is down is held, not counted.
 	herr = c.outages.Judge(ctx, herr)
 	seq := meta.Sequence.Stream
-	h.decision = c.cfg.Retry.DecideAfterBusy(herr, meta.NumDelivered, c.freeDeliveries(seq))
+	h.decision = c.cfg.Retry.DecideAfterBusy(herr, c.budgetDeliveries(seq, meta.NumDelivered), c.busy.get(seq))
 	c.countFree(seq, herr, h.decision)
 
 	// Acknowledgements get their own short deadline: the handler's may be

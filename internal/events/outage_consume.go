@@ -32,8 +32,13 @@ func (c *Consumer) countFree(seq uint64, herr error, d Decision) {
 	}
 }
 
-// freeDeliveries is how many deliveries of seq spent no budget here.
-func (c *Consumer) freeDeliveries(seq uint64) uint64 { return c.busy.get(seq) + c.held.get(seq) }
+// budgetDeliveries is delivered without the deliveries of seq held here for
+// an outage: those spend no budget at all, neither the transient one
+// (MaxDeliver) nor the busy one (BusyMaxDeliver). At least 1.
+func (c *Consumer) budgetDeliveries(seq, delivered uint64) uint64 {
+	delivered = max(delivered, 1)
+	return delivered - min(c.held.get(seq), delivered-1)
+}
 
 // handBack returns a message taken while pulling is paused: Nak at once
 // (a replica that can reach the dependency may take it), counted as held.

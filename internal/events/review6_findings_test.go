@@ -88,3 +88,29 @@ func TestReview6HeldDeliveriesDoNotSpendTheBusyBudget(t *testing.T) {
 	assert.Empty(t, e.deadLetters(), "a login held for an outage, then busy once, is not dead-lettered")
 	e.waitSettled()
 }
+
+// Review 6, finding 3: a call the gate refused while MongoDB was paused
+// (ErrPaused: MongoDB was never asked) is judged after MongoDB resumed (the
+// refusal and the resume race). It then counts as a failure of the event,
+// spending its budget, and as a dependency error in a row: enough of them
+// pause a healthy MongoDB again.
+func TestReview6RefusedByTheGateIsAlwaysHeld(t *testing.T) {
+	t.Parallel()
+	redis, mongo := &fakeDep{}, &fakeDep{}
+	o, _ := newTestOutages(t, redis, mongo)
+	mongo.down.Store(true)
+	_ = o.Judge(context.Background(), Unavailable(DepMongoDB, errors.New("server selection timeout")))
+	require.Equal(t, []Dependency{DepMongoDB}, o.Paused())
+
+	refused := o.Check(DepMongoDB) // a cold login refused at once
+	require.ErrorIs(t, refused, ErrPaused)
+	mongo.down.Store(false)
+	waitResumed(t, o)
+
+	for range testOutageConfig().Errors {
+		err := o.Judge(context.Background(), refused)
+		_, held := errors.AsType[*OutageError](err)
+		assert.True(t, held, "refused while paused: held, not counted (got %v)", err)
+	}
+	assert.Empty(t, o.Paused(), "refusals from before the resume do not pause a healthy MongoDB")
+}

@@ -113,8 +113,12 @@ func (o *Outages) Judge(ctx context.Context, err error) error {
 	if _, busy := errors.AsType[*BusyError](err); busy {
 		return err
 	}
-	if de, ok := errors.AsType[*DependencyError](err); ok && o.failed(ctx, de.Dep) {
-		return &OutageError{Dep: de.Dep, After: o.holdFor(de.Dep), Err: err}
+	if de, ok := errors.AsType[*DependencyError](err); ok {
+		// A call refused by Check never reached the dependency: held even
+		// when the dependency resumed since, and no error in a row.
+		if errors.Is(de.Err, ErrPaused) || o.failed(ctx, de.Dep) {
+			return &OutageError{Dep: de.Dep, After: o.holdFor(de.Dep), Err: err}
+		}
 	}
 	if dep, ok := o.pullingPausedBy(); ok {
 		return &OutageError{Dep: dep, After: o.holdFor(dep), Err: err}

@@ -114,3 +114,4 @@ func TestReview6RefusedByTheGateIsAlwaysHeld(t *testing.T) {
 	}
 	assert.Empty(t, o.Paused(), "refusals from before the resume do not pause a healthy MongoDB")
 }
+

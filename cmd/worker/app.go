@@ -116,13 +116,35 @@ func newWatches(c Config, rdb redis.UniversalClient, mc *mongo.Client) events.Wa
 	}
 }
 
-// probeRedis pings Redis: every master of a cluster (a failed-over shard
+// probeRedis probes Redis: every master of a cluster (a failed-over shard
 // must not look healthy because another answers), else the one server.
 func probeRedis(ctx context.Context, rdb redis.UniversalClient) error {
 	if cc, ok := rdb.(*redis.ClusterClient); ok {
-		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() })
+		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return probeRedisNode(ctx, m) })
 	}
-	return rdb.Ping(ctx).Err()
+	return probeRedisNode(ctx, rdb)
+}
+
+// probeRedisNode pings one server and, where it serves INFO, checks that it
+// is a master: a demoted master (a failover the client has not followed)
+// answers PING but refuses every write with READONLY, and every flow writes.
+// A server that refuses INFO (a proxy, an ACL without +info) is judged by
+// its PING alone.
+func probeRedisNode(ctx context.Context, c redis.Cmdable) error {
+	if err := c.Ping(ctx).Err(); err != nil {
+		return err
+	}
+	info, err := c.Info(ctx, "replication").Result()
+	if err != nil {
+		if _, refused := errors.AsType[redis.Error](err); refused {
+			return nil
+		}
+		return err
+	}
+	if role := infoFields(info)["role"]; role != "" && role != "master" {
+		return fmt.Errorf("redis answers as a %s: writes are refused (READONLY)", role)
+	}
+	return nil
 }
 
 // registerStoreStats exports serverdb.Stats, the odd server documents met.

@@ -115,3 +115,29 @@ func TestReview6RefusedByTheGateIsAlwaysHeld(t *testing.T) {
 	assert.Empty(t, o.Paused(), "refusals from before the resume do not pause a healthy MongoDB")
 }
 
+
+// Review 6, finding 5: MongoDB down "holds only what needs it", but a held
+// message is a NakWithDelay: it stays ack-pending on the durable consumer
+// until redelivered. Once MaxAckPending messages are held (cold logins
+// arriving during a MongoDB election at more than MaxAckPending per outage),
+// JetStream delivers nothing more to any replica: warm logins and server
+// events (revokes) stall until MongoDB is back, as if pulling were paused.
+func TestReview6MongoOutageHeldMessagesDoNotStarveWarmOnes(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.MaxAckPending = 8
+	e := newEnv(t, cfg)
+	w := newOutageWorld(t)
+	r := e.start(allKinds(w), withOutages(w.o))
+	require.Eventually(t, r.c.Running, 5*time.Second, 10*time.Millisecond)
+
+	w.mongo.down.Store(true)
+	for i := range cfg.MaxAckPending {
+		e.publish("mcp.user.login", `{"userId":"cold-`+string(rune('a'+i))+`"}`, nil)
+	}
+	require.Eventually(t, func() bool { return e.consumerInfo().NumAckPending == cfg.MaxAckPending },
+		10*time.Second, 10*time.Millisecond, "every cold login held")
+	e.publish("mcp.user.login", `{"userId":"warm-1"}`, nil)
+	assert.Eventually(t, func() bool { return w.count("warm-1") == 1 }, 3*time.Second, 10*time.Millisecond,
+		"a warm login during the MongoDB outage is applied")
+}

@@ -115,7 +115,6 @@ func TestReview6RefusedByTheGateIsAlwaysHeld(t *testing.T) {
 	assert.Empty(t, o.Paused(), "refusals from before the resume do not pause a healthy MongoDB")
 }
 
-
 // Review 6, finding 5: MongoDB down "holds only what needs it", but a held
 // message is a NakWithDelay: it stays ack-pending on the durable consumer
 // until redelivered. Once MaxAckPending messages are held (cold logins

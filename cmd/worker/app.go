@@ -57,6 +57,7 @@ func appOptions(cfg Config, log *zap.Logger) fx.Option {
 			Config.handlersConfig,
 			newOpsParams,
 			newWatches,
+			newParking,
 			func(o *events.Outages) handlers.Gate { return o },
 			func(js jetstream.JetStream, ec events.Config) handlers.Auditor {
 				return events.NewAuditPublisher(js, ec, workerID())

@@ -136,6 +136,9 @@ func (p RetryPolicy) DecideAfterBusy(err error, delivered, busy uint64) Decision
 	if errors.Is(err, ErrSkip) {
 		return Decision{Action: ActionAck, Outcome: OutcomeSkipped, Reason: err.Error()}
 	}
+	if errors.Is(err, errParked) {
+		return Decision{Action: ActionAck, Outcome: OutcomeParked}
+	}
 	if errors.Is(err, ErrPermanent) {
 		return deadLetter(err.Error())
 	}

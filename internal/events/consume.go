@@ -39,6 +39,10 @@ type ConsumerParams struct {
 	Metrics  *Metrics // may be nil
 	// Outages is outage mode; nil holds nothing (every failure counts).
 	Outages *Outages
+	// Parking takes messages held for a dependency that does not pause
+	// pulling (MongoDB) out of the consumer's ack-pending window; nil holds
+	// them ack-pending.
+	Parking Parking
 	// TracerProvider makes the handler spans; nil or a no-op provider turns
 	// tracing off.
 	TracerProvider trace.TracerProvider
@@ -62,6 +66,7 @@ type Consumer struct {
 	keeper    *keeper     // InProgress for long-running messages
 	summary   *summary    // counts for the periodic info line
 	outages   *Outages    // may be nil
+	parking   Parking     // may be nil
 	held      *busyCounts // deliveries held for an outage (outage_consume.go)
 
 	// lookupDelay is the first wait before looking a vanished consumer up
@@ -78,6 +83,7 @@ type Consumer struct {
 	iter       jetstream.MessagesContext // current iterator, nil between two
 	stopPull   chan struct{}             // closed by Stop
 	pullDone   chan struct{}             // closed when the pull loop returned
+	unparkDone chan struct{}             // closed when the unpark loop returned
 	stopSums   chan struct{}             // closed by Stop to end the summaries
 	sumsDone   chan struct{}             // closed when the last summary is written
 	cancelBase context.CancelFunc        // cancels every handler's context
@@ -122,6 +128,7 @@ func NewConsumer(p ConsumerParams) (*Consumer, error) {
 		busy:           newBusyCounts(4 * max(p.Config.MaxAckPending, 1024)),
 		dlqFails:       newBusyCounts(4 * max(p.Config.MaxAckPending, 1024)),
 		outages:        p.Outages,
+		parking:        p.Parking,
 		held:           newBusyCounts(4 * max(p.Config.MaxAckPending, 1024)),
 		lookupDelay:    time.Second,
 		maxLookupDelay: 30 * time.Second,
@@ -155,7 +162,13 @@ func (c *Consumer) Start(ctx context.Context) error {
 	c.cancelBase = cancel
 	c.stopSums = make(chan struct{})
 	c.sumsDone = make(chan struct{})
+	c.unparkDone = make(chan struct{})
 	go c.logSummaries(c.cfg.LogSummaryEvery, c.stopSums, c.sumsDone)
+	if c.parking != nil {
+		go c.unparkLoop(base, c.stopPull, c.unparkDone)
+	} else {
+		close(c.unparkDone)
+	}
 	go c.pull(base, cons)
 	return nil
 }
@@ -166,7 +179,8 @@ func (c *Consumer) Start(ctx context.Context) error {
 func (c *Consumer) Running() bool { return c.running.Load() }
 
 // Stop shuts the consumer down, in this order:
-//  1. stop pulling: the iterator is drained, no new pull request is sent;
+//  1. stop pulling: the iterator is drained, no new pull request is sent,
+//     and parked events are no longer published back;
 //  2. messages already fetched but not started are Nak'ed at once, so
 //     another replica gets them without waiting for AckWait;
 //  3. in-flight handlers may finish until ctx is done;
@@ -198,6 +212,7 @@ func (c *Consumer) Stop(ctx context.Context) error {
 	handled := make(chan struct{})
 	go func() {
 		<-c.pullDone
+		<-c.unparkDone
 		c.work.Wait()
 		close(handled)
 	}()

@@ -52,6 +52,14 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 	// event needs is down is held, not counted.
 	herr = c.outages.Judge(ctx, herr)
 	seq := meta.Sequence.Stream
+	if dep, ok := c.parkable(herr); ok {
+		// Parked: out of the ack-pending window until dep serves (parking.go).
+		if perr := c.park(ctx, dep, msg, meta); perr == nil {
+			herr = errParked
+		} else {
+			c.warnLimited("park", "A held message could not be parked, it stays held", zap.Error(perr))
+		}
+	}
 	h.decision = c.cfg.Retry.DecideAfterBusy(herr, c.budgetDeliveries(seq, meta.NumDelivered), c.busy.get(seq))
 	c.countFree(seq, herr, h.decision)
 
@@ -70,7 +78,7 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 	h.outcome, h.applyErr = c.apply(actx, msg, h.decision, dlqFailures)
 
 	var notifyErr error
-	if h.applyErr == nil && h.outcome != OutcomeRetry {
+	if h.applyErr == nil && h.outcome != OutcomeRetry && h.outcome != OutcomeParked {
 		notifyErr = c.notify(msg, h)
 	}
 	took := time.Since(start)

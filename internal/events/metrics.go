@@ -22,6 +22,8 @@ type Metrics struct {
 	refused     prometheus.Counter
 	paused      *prometheus.GaugeVec
 	held        *prometheus.CounterVec
+	parked      *prometheus.CounterVec
+	unparked    *prometheus.CounterVec
 	fanoutUsers *prometheus.HistogramVec
 }
 
@@ -39,6 +41,8 @@ type Metrics struct {
 //     the events that need the dependency
 //   - mcp_worker_outage_held_total{dependency}: deliveries handed back for
 //     an outage without spending their delivery budget
+//   - mcp_worker_parked_total{dependency}, mcp_worker_unparked_total{dependency}:
+//     messages parked for a paused dependency, and published back (Parking)
 //   - mcp_worker_fanout_users{kind,op}: users one event's fan-out granted
 //     the server to (op grant) or revoked it from (op revoke)
 func NewMetrics(reg prometheus.Registerer) *Metrics {
@@ -72,6 +76,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		paused: f.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mcp_worker_dependency_paused",
 			Help: "1 while the dependency is down and this replica holds the events that need it (Redis: pulling paused).",
+		}, []string{"dependency"}),
+		parked: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_worker_parked_total",
+			Help: "Messages held for a dependency that were parked (stored outside JetStream, acknowledged) instead of held ack-pending.",
+		}, []string{"dependency"}),
+		unparked: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_worker_unparked_total",
+			Help: "Parked messages published back to the stream once their dependency served again.",
 		}, []string{"dependency"}),
 		held: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "mcp_worker_outage_held_total",
@@ -143,4 +155,18 @@ func (m *Metrics) fanout(s *eventScope) {
 	}
 	m.fanoutUsers.WithLabelValues(s.kind, "grant").Observe(float64(s.granted.Load()))
 	m.fanoutUsers.WithLabelValues(s.kind, "revoke").Observe(float64(s.revoked.Load()))
+}
+
+// parkedEvent counts one message parked for dep.
+func (m *Metrics) parkedEvent(dep Dependency) {
+	if m != nil {
+		m.parked.WithLabelValues(string(dep)).Inc()
+	}
+}
+
+// unparkedEvent counts one parked message published back for dep.
+func (m *Metrics) unparkedEvent(dep Dependency) {
+	if m != nil {
+		m.unparked.WithLabelValues(string(dep)).Inc()
+	}
 }

@@ -37,6 +37,7 @@ type consumerIn struct {
 	Metrics  *Metrics
 	Outages  *Outages
 	Tracer   trace.TracerProvider `optional:"true"`
+	Parking  Parking              `optional:"true"`
 }
 
 func newConsumerFx(in consumerIn) (*Consumer, error) {
@@ -48,6 +49,7 @@ func newConsumerFx(in consumerIn) (*Consumer, error) {
 		Logger:   in.Logger.Named("events"),
 		Metrics:  in.Metrics,
 		Outages:  in.Outages,
+		Parking:  in.Parking,
 		// nil (not provided) turns tracing off
 		TracerProvider: in.Tracer,
 	})

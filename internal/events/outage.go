@@ -301,3 +301,33 @@ func (o *Outages) broadcastLocked() {
 	close(o.changed)
 	o.changed = make(chan struct{})
 }
+
+// pausesPulling reports whether dep is watched as a dependency every flow
+// needs (its outage pauses pulling).
+func (o *Outages) pausesPulling(dep Dependency) bool {
+	if o == nil {
+		return false
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	s := o.deps[dep]
+	return s != nil && s.watch.PausesPulling
+}
+
+// parkableDeps returns the watched dependencies that do not pause pulling
+// (their held events may be parked), sorted.
+func (o *Outages) parkableDeps() []Dependency {
+	if o == nil {
+		return nil
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []Dependency
+	for dep, s := range o.deps {
+		if !s.watch.PausesPulling {
+			out = append(out, dep)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

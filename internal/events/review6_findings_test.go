@@ -127,15 +127,17 @@ func TestReview6MongoOutageHeldMessagesDoNotStarveWarmOnes(t *testing.T) {
 	cfg.MaxAckPending = 8
 	e := newEnv(t, cfg)
 	w := newOutageWorld(t)
-	r := e.start(allKinds(w), withOutages(w.o))
+	// As `worker run` wires it: held messages are parked (parking.go).
+	park := newMemParking()
+	r := e.start(allKinds(w), withOutages(w.o), withParking(park))
 	require.Eventually(t, r.c.Running, 5*time.Second, 10*time.Millisecond)
 
 	w.mongo.down.Store(true)
 	for i := range cfg.MaxAckPending {
 		e.publish("mcp.user.login", `{"userId":"cold-`+string(rune('a'+i))+`"}`, nil)
 	}
-	require.Eventually(t, func() bool { return e.consumerInfo().NumAckPending == cfg.MaxAckPending },
-		10*time.Second, 10*time.Millisecond, "every cold login held")
+	require.Eventually(t, func() bool { return park.len(DepMongoDB)+e.consumerInfo().NumAckPending == cfg.MaxAckPending },
+		10*time.Second, 10*time.Millisecond, "every cold login held or parked")
 	e.publish("mcp.user.login", `{"userId":"warm-1"}`, nil)
 	assert.Eventually(t, func() bool { return w.count("warm-1") == 1 }, 3*time.Second, 10*time.Millisecond,
 		"a warm login during the MongoDB outage is applied")

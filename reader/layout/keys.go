@@ -122,6 +122,11 @@ func (k Keys) UserAudit(user string) string { return k.user(user, "audit") }
 // ServerAudit is the server's audit outbox (apply_record.lua: a delete).
 func (k Keys) ServerAudit(name string) string { return k.server(name, "audit") }
 
+// Parked is the list of events parked while dependency (a name such as
+// "mongodb") is down, waiting to be published back to the stream.
+// Worker-internal: readers never read it.
+func (k Keys) Parked(dependency string) string { return k.prefix + "{parked}:" + dependency }
+
 // SharedAudit is the shared tiers' audit outbox (put_tier.lua: promotes,
 // demotes and moves between tiers).
 func (k Keys) SharedAudit() string { return k.prefix + "{shared}:audit" }

@@ -1,0 +1,177 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// Parking keeps events that wait for a paused dependency outside
+// JetStream. A held message (NakWithDelay) stays ack-pending on the shared
+// durable consumer; during a long outage of a dependency only some events
+// need (MongoDB: cold logins), enough held messages would fill the
+// consumer's MaxAckPending and JetStream would deliver nothing else to any
+// replica: warm logins and revokes would stall behind them. So a message
+// held for such a dependency is parked instead: written to the parking
+// (Redis, which is up: the message got as far as needing MongoDB), then
+// acknowledged. When the dependency serves again, parked events are
+// published back to the stream (unparkLoop) and handled as new messages.
+//
+// Parking is at least once: an entry is removed only after its
+// republication was acknowledged by JetStream, under a Nats-Msg-Id derived
+// from the original message (two replicas replaying one entry publish it
+// once within the duplicate window; after it, twice: every flow is
+// idempotent). A message that cannot be parked is held as before.
+type Parking interface {
+	// Park stores entry for dep; an error leaves the message held.
+	Park(ctx context.Context, dep Dependency, entry []byte) error
+	// Parked returns up to n entries of dep, oldest first, without removing them.
+	Parked(ctx context.Context, dep Dependency, n int) ([][]byte, error)
+	// Unpark removes one entry (by value).
+	Unpark(ctx context.Context, dep Dependency, entry []byte) error
+}
+
+// OutcomeParked is a message acknowledged after it was parked for a paused
+// dependency: it comes back as a new message when the dependency serves.
+// No Mcp-Notify result is sent for it (the republished message sends one).
+const OutcomeParked = "parked"
+
+// errParked is the result of a message parked by the consume loop: Decide
+// acknowledges it with the outcome parked.
+var errParked = errors.New("parked until its dependency serves again")
+
+// parkedEvent is one parking entry: what is needed to publish the message
+// again, never more (its headers but JetStream's own).
+type parkedEvent struct {
+	Subject string      `json:"subject"`
+	Data    []byte      `json:"data"`
+	Header  nats.Header `json:"header,omitempty"`
+	MsgID   string      `json:"msgId,omitempty"`
+	Seq     uint64      `json:"seq"`
+	At      time.Time   `json:"at"`
+}
+
+const (
+	// unparkEvery is how often a replica looks for parked events of
+	// dependencies that serve again.
+	unparkEvery = time.Second
+	// unparkBatch is how many entries one look takes.
+	unparkBatch = 100
+)
+
+// parkable reports the dependency an OutageError holds herr for, when the
+// message may be parked: a dependency that does not pause pulling.
+func (c *Consumer) parkable(herr error) (Dependency, bool) {
+	if c.parking == nil {
+		return "", false
+	}
+	oe, ok := errors.AsType[*OutageError](herr)
+	if !ok || c.outages.pausesPulling(oe.Dep) {
+		return "", false
+	}
+	return oe.Dep, true
+}
+
+// park writes msg to the parking of dep.
+func (c *Consumer) park(ctx context.Context, dep Dependency, msg jetstream.Msg, meta *jetstream.MsgMetadata) error {
+	h := nats.Header{}
+	for k, v := range msg.Headers() {
+		if isNatsHeader(k) {
+			continue
+		}
+		h[k] = v
+	}
+	entry, err := json.Marshal(parkedEvent{
+		Subject: msg.Subject(), Data: msg.Data(), Header: h,
+		MsgID: msg.Headers().Get(HeaderMsgID), Seq: meta.Sequence.Stream, At: time.Now().UTC(),
+	})
+	if err != nil {
+		return fmt.Errorf("park: %w", err)
+	}
+	if err := c.parking.Park(ctx, dep, entry); err != nil {
+		return fmt.Errorf("park for %s: %w", dep, err)
+	}
+	c.metrics.parkedEvent(dep)
+	return nil
+}
+
+// unparkLoop publishes parked events back while their dependency serves,
+// until stop is closed.
+func (c *Consumer) unparkLoop(ctx context.Context, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(unparkEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			for _, dep := range c.outages.parkableDeps() {
+				if c.outages.Check(dep) == nil {
+					c.unpark(ctx, dep)
+				}
+			}
+		}
+	}
+}
+
+// unpark publishes one batch of dep's parked events back to the stream.
+func (c *Consumer) unpark(ctx context.Context, dep Dependency) {
+	actx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	entries, err := c.parking.Parked(actx, dep, unparkBatch)
+	if err != nil {
+		c.warnLimited("unpark", "Parked events could not be read, retrying", zap.String("dependency", string(dep)), zap.Error(err))
+		return
+	}
+	for _, entry := range entries {
+		if err := c.republish(actx, entry); err != nil {
+			c.warnLimited("unpark", "A parked event could not be published back, retrying", zap.String("dependency", string(dep)), zap.Error(err))
+			return
+		}
+		if err := c.parking.Unpark(actx, dep, entry); err != nil {
+			c.warnLimited("unpark", "A published parked event could not be removed, it may come twice", zap.String("dependency", string(dep)), zap.Error(err))
+			return
+		}
+		c.metrics.unparkedEvent(dep)
+	}
+	if len(entries) > 0 {
+		c.log.Info("Parked events published back", zap.String("dependency", string(dep)), zap.Int("events", len(entries)))
+	}
+}
+
+// republish publishes one parking entry to its subject. An entry whose
+// subject is not an event subject of this worker is dropped with an error
+// line (the parking is the worker's own, but it lives in Redis).
+func (c *Consumer) republish(ctx context.Context, entry []byte) error {
+	var p parkedEvent
+	if err := json.Unmarshal(entry, &p); err != nil {
+		c.log.Error("Parked entry is not one the worker wrote, dropped", zap.Error(err))
+		return nil
+	}
+	if _, ok := c.decoder.Subjects.KindOf(p.Subject); !ok || !validSubject(p.Subject) {
+		c.log.Error("Parked entry names a subject that is no event of this worker, dropped", zap.String("subject", p.Subject))
+		return nil
+	}
+	h := make(nats.Header, len(p.Header)+1)
+	for k, v := range p.Header {
+		if isNatsHeader(k) || !isHeaderToken(k) {
+			continue
+		}
+		h[k] = v
+	}
+	id := p.MsgID
+	if id == "" {
+		id = strconv.FormatUint(p.Seq, 10)
+	}
+	h.Set(HeaderMsgID, id+":parked:"+strconv.FormatUint(p.Seq, 10))
+	_, err := c.js.PublishMsg(ctx, &nats.Msg{Subject: p.Subject, Header: h, Data: p.Data}, jetstream.WithExpectStream(c.cfg.Stream))
+	return err
+}

@@ -199,15 +199,21 @@ func (r *outageRig) metric(line string) string {
 }
 
 // finish checks the end state of an outage test: everything settled, no
-// dead letter, ready, events held for dep, and a clean exit on SIGTERM.
+// dead letter, ready, events held (or parked) for dep, and a clean exit on
+// SIGTERM.
 func (r *outageRig) finish(dep events.Dependency) {
 	r.t.Helper()
 	waitUntil(r.t, 60*time.Second, "consumer settled", func() bool { return settled(r.nats.JS, r.cfg) }, r.proc)
 	requireNoDeadLetters(r.ctx, r.t, r.nats.JS, r.cfg)
 	r.waitReady(true, 30*time.Second)
 	assert.Equal(r.t, "0", r.metric(`mcp_worker_dependency_paused{dependency="`+string(dep)+`"}`))
+	// Held ack-pending (Redis) or parked (MongoDB: parking.go in events).
 	held := r.metric(`mcp_worker_outage_held_total{dependency="` + string(dep) + `"}`)
-	assert.NotEmpty(r.t, held, "deliveries were held for %s", dep)
+	if dep == events.DepMongoDB {
+		held = r.metric(`mcp_worker_parked_total{dependency="` + string(dep) + `"}`)
+		assert.Equal(r.t, held, r.metric(`mcp_worker_unparked_total{dependency="`+string(dep)+`"}`), "every parked event published back")
+	}
+	assert.NotEmpty(r.t, held, "deliveries were held or parked for %s", dep)
 	assert.NotEqual(r.t, "0", held)
 	r.proc.signal(r.t, syscall.SIGTERM)
 	assert.Equal(r.t, exitOK, r.proc.wait(r.t, 30*time.Second), "the worker drains and exits 0")

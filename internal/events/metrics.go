@@ -50,7 +50,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return &Metrics{
 		messages: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "mcp_worker_messages_total",
-			Help: "Messages handled, by event kind and outcome (done, skipped, retry, dead_lettered).",
+			Help: "Messages handled, by event kind and outcome (done, skipped, retry, parked, dead_lettered, dropped).",
 		}, []string{"kind", "outcome"}),
 		handle: f.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "mcp_worker_handle_seconds",

@@ -132,6 +132,9 @@ func (c *Consumer) unpark(ctx context.Context, dep Dependency) {
 		return
 	}
 	for _, entry := range entries {
+		if c.stopRequested() {
+			return // Stop waits for this loop: no more publishes
+		}
 		if err := c.republish(actx, entry); err != nil {
 			c.warnLimited("unpark", "A parked event could not be published back, retrying", zap.String("dependency", string(dep)), zap.Error(err))
 			return

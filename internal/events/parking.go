@@ -88,10 +88,18 @@ func (c *Consumer) park(ctx context.Context, dep Dependency, msg jetstream.Msg, 
 		}
 		h[k] = v
 	}
-	entry, err := json.Marshal(parkedEvent{
+	p := parkedEvent{
 		Subject: msg.Subject(), Data: msg.Data(), Header: h,
 		MsgID: msg.Headers().Get(HeaderMsgID), Seq: meta.Sequence.Stream, At: time.Now().UTC(),
-	})
+	}
+	// Published back, the message carries a longer Nats-Msg-Id and
+	// Nats-Expected-Stream: one that would then be over the server's max
+	// payload could never come back (and would block the entries behind
+	// it), so it stays held.
+	if out := c.republishMsg(p); out.Size()-len(out.Subject) > int(c.js.Conn().MaxPayload()) {
+		return fmt.Errorf("park: %w: %d bytes published back", nats.ErrMaxPayload, out.Size()-len(out.Subject))
+	}
+	entry, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("park: %w", err)
 	}
@@ -135,7 +143,11 @@ func (c *Consumer) unpark(ctx context.Context, dep Dependency) {
 		if c.stopRequested() {
 			return // Stop waits for this loop: no more publishes
 		}
-		if err := c.republish(actx, entry); err != nil {
+		if err := c.republish(actx, entry); errors.Is(err, nats.ErrMaxPayload) {
+			// Never publishable: kept, but it must not block the others.
+			c.log.Error("A parked event is over the max payload published back, kept and skipped", zap.String("dependency", string(dep)), zap.Error(err))
+			continue
+		} else if err != nil {
 			c.warnLimited("unpark", "A parked event could not be published back, retrying", zap.String("dependency", string(dep)), zap.Error(err))
 			return
 		}
@@ -163,7 +175,13 @@ func (c *Consumer) republish(ctx context.Context, entry []byte) error {
 		c.log.Error("Parked entry names a subject that is no event of this worker, dropped", zap.String("subject", p.Subject))
 		return nil
 	}
-	h := make(nats.Header, len(p.Header)+1)
+	_, err := c.js.PublishMsg(ctx, c.republishMsg(p))
+	return err
+}
+
+// republishMsg is the message republish publishes for p.
+func (c *Consumer) republishMsg(p parkedEvent) *nats.Msg {
+	h := make(nats.Header, len(p.Header)+2)
 	for k, v := range p.Header {
 		if isNatsHeader(k) || !isHeaderToken(k) {
 			continue
@@ -175,6 +193,6 @@ func (c *Consumer) republish(ctx context.Context, entry []byte) error {
 		id = strconv.FormatUint(p.Seq, 10)
 	}
 	h.Set(HeaderMsgID, id+":parked:"+strconv.FormatUint(p.Seq, 10))
-	_, err := c.js.PublishMsg(ctx, &nats.Msg{Subject: p.Subject, Header: h, Data: p.Data}, jetstream.WithExpectStream(c.cfg.Stream))
-	return err
+	h.Set(jetstream.ExpectedStreamHeader, c.cfg.Stream)
+	return &nats.Msg{Subject: p.Subject, Header: h, Data: p.Data}
 }

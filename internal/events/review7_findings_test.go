@@ -38,7 +38,9 @@ func TestReview7OversizedParkedEntryBlocksTheOthers(t *testing.T) {
 		return park.len(DepMongoDB) == 1 && ci.NumAckPending == 0 || ci.NumRedelivered > 0
 	}, 10*time.Second, 10*time.Millisecond, "the oversized cold login parked (or held) first")
 	e.publish("mcp.user.login", `{"userId":"cold-small"}`, nil)
-	require.Eventually(t, func() bool { return park.len(DepMongoDB) >= 1 && park.len(DepMongoDB)+e.consumerInfo().NumAckPending == 2 },
+	require.Eventually(t, func() bool {
+		return park.len(DepMongoDB) >= 1 && park.len(DepMongoDB)+e.consumerInfo().NumAckPending == 2
+	},
 		10*time.Second, 10*time.Millisecond, "both cold logins parked (or held)")
 
 	w.mongo.down.Store(false)

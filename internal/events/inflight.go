@@ -60,7 +60,8 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 			c.warnLimited("park", "A held message could not be parked, it stays held", zap.Error(perr))
 		}
 	}
-	h.decision = c.cfg.Retry.DecideAfterBusy(herr, c.budgetDeliveries(seq, meta.NumDelivered), c.busy.get(seq))
+	// A parked event published back starts with the budget it had used.
+	h.decision = c.cfg.Retry.DecideAfterBusy(herr, c.budgetDeliveries(seq, meta.NumDelivered)+parkedSpent(msg), c.busy.get(seq))
 	c.countFree(seq, herr, h.decision)
 
 	// Acknowledgements get their own short deadline: the handler's may be

@@ -56,14 +56,46 @@ type parkedEvent struct {
 	MsgID   string      `json:"msgId,omitempty"`
 	Seq     uint64      `json:"seq"`
 	At      time.Time   `json:"at"`
+	// Spent is the delivery budget the message had used (counted
+	// failures, earlier laps included): published back as HeaderParkedSpent,
+	// so that an event that always fails cannot renew its budget by going
+	// round the parking (review 7).
+	Spent uint64 `json:"spent,omitempty"`
+}
+
+// HeaderParkedSpent carries, on a parked event published back, the delivery
+// budget it had used before. The budget of its deliveries starts there. A
+// publisher setting it can only make its own event dead-letter sooner.
+const HeaderParkedSpent = "Mcp-Parked-Spent"
+
+// maxParkedSpent bounds HeaderParkedSpent as read (a hostile value).
+const maxParkedSpent = 1 << 20
+
+// maxParkedEntry is the largest event parked; a larger one stays held. Cold
+// logins, refreshes and group changes are a few hundred bytes; the cap
+// bounds the parking's memory (MaxParked entries of the registry's parking).
+const maxParkedEntry = 16 << 10
+
+// parkedSpent reads HeaderParkedSpent: 0 when absent or invalid.
+func parkedSpent(msg jetstream.Msg) uint64 {
+	v := msg.Headers().Get(HeaderParkedSpent)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return min(n, maxParkedSpent)
 }
 
 const (
 	// unparkEvery is how often a replica looks for parked events of
 	// dependencies that serve again.
 	unparkEvery = time.Second
-	// unparkBatch is how many entries one look takes.
-	unparkBatch = 100
+	// unparkBatch is how many entries one look takes; they are published
+	// together (asynchronously), then removed one by one as acknowledged.
+	unparkBatch = 500
 )
 
 // parkable reports the dependency an OutageError holds herr for, when the
@@ -88,9 +120,15 @@ func (c *Consumer) park(ctx context.Context, dep Dependency, msg jetstream.Msg, 
 		}
 		h[k] = v
 	}
+	if len(msg.Data()) > maxParkedEntry {
+		return fmt.Errorf("park: a %d-byte event is over the parking's %d bytes", len(msg.Data()), maxParkedEntry)
+	}
+	// This delivery failed on the paused dependency: held, not counted.
+	spent := parkedSpent(msg) + c.budgetDeliveries(meta.Sequence.Stream, meta.NumDelivered) - 1
 	p := parkedEvent{
 		Subject: msg.Subject(), Data: msg.Data(), Header: h,
 		MsgID: msg.Headers().Get(HeaderMsgID), Seq: meta.Sequence.Stream, At: time.Now().UTC(),
+		Spent: spent,
 	}
 	// Published back, the message carries a longer Nats-Msg-Id and
 	// Nats-Expected-Stream: one that would then be over the server's max
@@ -130,7 +168,11 @@ func (c *Consumer) unparkLoop(ctx context.Context, stop <-chan struct{}, done ch
 	}
 }
 
-// unpark publishes one batch of dep's parked events back to the stream.
+// unpark publishes one batch of dep's parked events back to the stream:
+// all of them at once, then each is removed once JetStream acknowledged it.
+// An entry that can never be published (over the max payload) is kept and
+// skipped, so that it does not hold back the others; any other failure ends
+// the batch (the rest is retried next time).
 func (c *Consumer) unpark(ctx context.Context, dep Dependency) {
 	actx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
@@ -139,44 +181,73 @@ func (c *Consumer) unpark(ctx context.Context, dep Dependency) {
 		c.warnLimited("unpark", "Parked events could not be read, retrying", zap.String("dependency", string(dep)), zap.Error(err))
 		return
 	}
+	type sent struct {
+		entry []byte
+		ack   jetstream.PubAckFuture // nil: dropped (not the worker's), remove it
+	}
+	var out []sent
 	for _, entry := range entries {
 		if c.stopRequested() {
-			return // Stop waits for this loop: no more publishes
+			break // Stop waits for this loop: no more publishes
 		}
-		if err := c.republish(actx, entry); errors.Is(err, nats.ErrMaxPayload) {
+		msg, ok := c.parkedMsg(entry)
+		if !ok {
+			out = append(out, sent{entry: entry})
+			continue
+		}
+		ack, err := c.js.PublishMsgAsync(msg)
+		if errors.Is(err, nats.ErrMaxPayload) {
 			// Never publishable: kept, but it must not block the others.
 			c.log.Error("A parked event is over the max payload published back, kept and skipped", zap.String("dependency", string(dep)), zap.Error(err))
 			continue
 		} else if err != nil {
 			c.warnLimited("unpark", "A parked event could not be published back, retrying", zap.String("dependency", string(dep)), zap.Error(err))
-			return
+			break
 		}
-		if err := c.parking.Unpark(actx, dep, entry); err != nil {
+		out = append(out, sent{entry: entry, ack: ack})
+	}
+	published := 0
+	for _, s := range out {
+		if s.ack != nil {
+			select {
+			case <-s.ack.Ok():
+			case err := <-s.ack.Err():
+				c.warnLimited("unpark", "A parked event could not be published back, retrying", zap.String("dependency", string(dep)), zap.Error(err))
+				continue
+			case <-actx.Done():
+				c.warnLimited("unpark", "Parked events not acknowledged in time, retrying", zap.String("dependency", string(dep)), zap.Error(actx.Err()))
+				return
+			}
+			published++
+		}
+		if err := c.parking.Unpark(actx, dep, s.entry); err != nil {
 			c.warnLimited("unpark", "A published parked event could not be removed, it may come twice", zap.String("dependency", string(dep)), zap.Error(err))
 			return
 		}
-		c.metrics.unparkedEvent(dep)
+		if s.ack != nil {
+			c.metrics.unparkedEvent(dep)
+		}
 	}
-	if len(entries) > 0 {
-		c.log.Info("Parked events published back", zap.String("dependency", string(dep)), zap.Int("events", len(entries)))
+	if published > 0 {
+		c.log.Info("Parked events published back", zap.String("dependency", string(dep)), zap.Int("events", published))
 	}
 }
 
-// republish publishes one parking entry to its subject. An entry whose
-// subject is not an event subject of this worker is dropped with an error
-// line (the parking is the worker's own, but it lives in Redis).
-func (c *Consumer) republish(ctx context.Context, entry []byte) error {
+// parkedMsg decodes one parking entry into the message to publish; false for
+// an entry that is not the worker's (not JSON, or a subject that is no event
+// of this worker: the parking lives in Redis), logged as an error and to be
+// dropped.
+func (c *Consumer) parkedMsg(entry []byte) (*nats.Msg, bool) {
 	var p parkedEvent
 	if err := json.Unmarshal(entry, &p); err != nil {
 		c.log.Error("Parked entry is not one the worker wrote, dropped", zap.Error(err))
-		return nil
+		return nil, false
 	}
 	if _, ok := c.decoder.Subjects.KindOf(p.Subject); !ok || !validSubject(p.Subject) {
 		c.log.Error("Parked entry names a subject that is no event of this worker, dropped", zap.String("subject", p.Subject))
-		return nil
+		return nil, false
 	}
-	_, err := c.js.PublishMsg(ctx, c.republishMsg(p))
-	return err
+	return c.republishMsg(p), true
 }
 
 // republishMsg is the message republish publishes for p.
@@ -193,6 +264,10 @@ func (c *Consumer) republishMsg(p parkedEvent) *nats.Msg {
 		id = strconv.FormatUint(p.Seq, 10)
 	}
 	h.Set(HeaderMsgID, id+":parked:"+strconv.FormatUint(p.Seq, 10))
+	h.Del(HeaderParkedSpent)
+	if p.Spent > 0 {
+		h.Set(HeaderParkedSpent, strconv.FormatUint(p.Spent, 10))
+	}
 	h.Set(jetstream.ExpectedStreamHeader, c.cfg.Stream)
 	return &nats.Msg{Subject: p.Subject, Header: h, Data: p.Data}
 }

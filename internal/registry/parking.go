@@ -8,7 +8,7 @@ import (
 
 // MaxParked is how many events one dependency's parking holds at most; past
 // it, Park refuses and the consume loop holds the event ack-pending instead.
-const MaxParked = 200_000
+const MaxParked = 100_000
 
 // ErrParkingFull is Park's refusal past MaxParked.
 var ErrParkingFull = errors.New("parking full")

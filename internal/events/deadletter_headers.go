@@ -68,3 +68,18 @@ func decodeOriginalHeaders(s string) nats.Header {
 func isNatsHeader(name string) bool {
 	return strings.HasPrefix(strings.ToLower(name), natsHeaderPrefix)
 }
+
+// forwardableHeaders copies the headers of h that an event published again
+// (a dead-letter replay, a parked event) may carry: none that NATS or
+// JetStream acts on (they would steer the publish), none nats.go cannot
+// send. room is spare capacity for the headers the caller adds.
+func forwardableHeaders(h nats.Header, room int) nats.Header {
+	out := make(nats.Header, len(h)+room)
+	for k, v := range h {
+		if isNatsHeader(k) || !isHeaderToken(k) {
+			continue
+		}
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}

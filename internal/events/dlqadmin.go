@@ -195,13 +195,7 @@ func isHeaderToken(name string) bool {
 // replayOne publishes one dead letter back and deletes it.
 func replayOne(ctx context.Context, js jetstream.JetStream, st jetstream.Stream, c Config, m *jetstream.RawStreamMsg) error {
 	dl := toDeadLetter(c.Subjects(), m)
-	h := make(nats.Header, len(dl.Original)+1)
-	for k, v := range dl.Original {
-		if isNatsHeader(k) || !isHeaderToken(k) { // never steer the replay; never a name nats.go cannot send
-			continue
-		}
-		h[k] = append([]string(nil), v...)
-	}
+	h := forwardableHeaders(dl.Original, 1) // never steer the replay
 	orig := m.Header.Get(HeaderDLQMsgID)
 	if orig == "" {
 		orig = strconv.FormatUint(m.Sequence, 10)

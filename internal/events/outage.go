@@ -142,6 +142,11 @@ func (o *Outages) Check(dep Dependency) error {
 
 // Paused returns the paused dependencies, sorted (for /readyz).
 func (o *Outages) Paused() []Dependency {
+	return o.depsWhere(func(s *depState) bool { return s.paused })
+}
+
+// depsWhere returns the watched dependencies whose state matches, sorted.
+func (o *Outages) depsWhere(match func(*depState) bool) []Dependency {
 	if o == nil {
 		return nil
 	}
@@ -149,7 +154,7 @@ func (o *Outages) Paused() []Dependency {
 	defer o.mu.Unlock()
 	var out []Dependency
 	for dep, s := range o.deps {
-		if s.paused {
+		if match(s) {
 			out = append(out, dep)
 		}
 	}
@@ -317,17 +322,5 @@ func (o *Outages) pausesPulling(dep Dependency) bool {
 // parkableDeps returns the watched dependencies that do not pause pulling
 // (their held events may be parked), sorted.
 func (o *Outages) parkableDeps() []Dependency {
-	if o == nil {
-		return nil
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []Dependency
-	for dep, s := range o.deps {
-		if !s.watch.PausesPulling {
-			out = append(out, dep)
-		}
-	}
-	slices.Sort(out)
-	return out
+	return o.depsWhere(func(s *depState) bool { return !s.watch.PausesPulling })
 }

@@ -113,13 +113,7 @@ func (c *Consumer) parkable(herr error) (Dependency, bool) {
 
 // park writes msg to the parking of dep.
 func (c *Consumer) park(ctx context.Context, dep Dependency, msg jetstream.Msg, meta *jetstream.MsgMetadata) error {
-	h := nats.Header{}
-	for k, v := range msg.Headers() {
-		if isNatsHeader(k) {
-			continue
-		}
-		h[k] = v
-	}
+	h := forwardableHeaders(msg.Headers(), 0)
 	if len(msg.Data()) > maxParkedEntry {
 		return fmt.Errorf("park: a %d-byte event is over the parking's %d bytes", len(msg.Data()), maxParkedEntry)
 	}
@@ -250,15 +244,10 @@ func (c *Consumer) parkedMsg(entry []byte) (*nats.Msg, bool) {
 	return c.republishMsg(p), true
 }
 
-// republishMsg is the message republish publishes for p.
+// republishMsg is the message unpark publishes for p (the entry's headers
+// are filtered again: the parking lives in Redis).
 func (c *Consumer) republishMsg(p parkedEvent) *nats.Msg {
-	h := make(nats.Header, len(p.Header)+2)
-	for k, v := range p.Header {
-		if isNatsHeader(k) || !isHeaderToken(k) {
-			continue
-		}
-		h[k] = v
-	}
+	h := forwardableHeaders(p.Header, 2)
 	id := p.MsgID
 	if id == "" {
 		id = strconv.FormatUint(p.Seq, 10)

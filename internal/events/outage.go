@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -47,6 +48,11 @@ type Outages struct {
 	log     *zap.Logger
 	metrics *Metrics
 	rand    func() float64 // jitter source; nil is math/rand/v2
+
+	// Read on every message without the mutex (written under it): whether
+	// any dependency has errors in a row, and whether one pauses pulling.
+	erred         atomic.Bool
+	pullingPaused atomic.Bool
 
 	mu      sync.Mutex
 	deps    map[Dependency]*depState
@@ -193,6 +199,7 @@ func (o *Outages) failed(ctx context.Context, dep Dependency) bool {
 		return true
 	}
 	s.errors++
+	o.erred.Store(true)
 	if s.errors >= o.cfg.Errors {
 		o.pauseAndUnlock(dep, s, fmt.Sprintf("%d dependency errors in a row", s.errors))
 		return true
@@ -241,17 +248,21 @@ func (o *Outages) probe(ctx context.Context, w Watch) error {
 
 // succeeded resets every dependency's error run: an event finished.
 func (o *Outages) succeeded() {
+	if !o.erred.Load() {
+		return // the common case: nothing to reset, no lock per message
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, s := range o.deps {
 		s.errors = 0
 	}
+	o.erred.Store(false)
 }
 
 // pullingPausedBy returns a paused dependency that pauses pulling.
 func (o *Outages) pullingPausedBy() (Dependency, bool) {
-	if o == nil {
-		return "", false
+	if o == nil || !o.pullingPaused.Load() {
+		return "", false // the common case: no lock per message
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -284,6 +295,7 @@ func (o *Outages) pauseAndUnlock(dep Dependency, s *depState, why string) {
 		return
 	}
 	s.paused, s.since, s.interval = true, time.Now(), o.cfg.ProbeBase
+	o.syncPullingPaused()
 	o.broadcastLocked()
 	var calls []func()
 	if s.watch.PausesPulling {
@@ -323,4 +335,15 @@ func (o *Outages) pausesPulling(dep Dependency) bool {
 // (their held events may be parked), sorted.
 func (o *Outages) parkableDeps() []Dependency {
 	return o.depsWhere(func(s *depState) bool { return !s.watch.PausesPulling })
+}
+
+// syncPullingPaused sets pullingPaused from the states; o.mu is held.
+func (o *Outages) syncPullingPaused() {
+	for _, s := range o.deps {
+		if s.paused && s.watch.PausesPulling {
+			o.pullingPaused.Store(true)
+			return
+		}
+	}
+	o.pullingPaused.Store(false)
 }

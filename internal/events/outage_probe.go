@@ -45,6 +45,7 @@ func (o *Outages) probeLoop(dep Dependency, s *depState) {
 func (o *Outages) resume(dep Dependency, s *depState, failedProbes int) {
 	o.mu.Lock()
 	s.paused, s.errors, s.interval = false, 0, 0
+	o.syncPullingPaused()
 	s.okAt = time.Now()
 	downFor := time.Since(s.since)
 	o.broadcastLocked()

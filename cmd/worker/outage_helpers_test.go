@@ -26,7 +26,7 @@ import (
 
 // outageLength is how long the outage tests keep a dependency down:
 // MCP_TEST_OUTAGE (a Go duration), 15s by default so that `make test` stays
-// short; `make soak` runs 4m. Either is far longer than the retry schedule
+// short; `make soak` runs 5m. Either is far longer than the retry schedule
 // the tests give the worker (--max-deliver 3: 100ms then 200ms), so without
 // outage mode the events would be dead-lettered.
 func outageLength(t *testing.T) time.Duration {

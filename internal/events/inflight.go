@@ -92,7 +92,9 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 // run decodes the message and runs its handler under HandlerTimeout.
 func (c *Consumer) run(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata) (Event, bool, error) {
 	seq := meta.Sequence.Stream
-	ev, err := c.decoder.Decode(msg.Subject(), msg.Data(), msg.Headers().Get(HeaderMsgID), seq)
+	// A parked event published back keeps, as the version of a payload
+	// without one, the sequence it was first published at (parking.go).
+	ev, err := c.decoder.Decode(msg.Subject(), msg.Data(), msg.Headers().Get(HeaderMsgID), parkedSeq(msg, seq))
 	if err != nil {
 		if !errors.Is(err, ErrPermanent) {
 			err = Permanent(err)

@@ -61,12 +61,40 @@ type parkedEvent struct {
 	// so that an event that always fails cannot renew its budget by going
 	// round the parking (review 7).
 	Spent uint64 `json:"spent,omitempty"`
+	// VersionSeq is the stream sequence of the message as first published
+	// (earlier laps included): published back as HeaderParkedSeq, so that an
+	// event without a payload version keeps its version (its first stream
+	// sequence) instead of taking the new, higher one, which would make it
+	// newer than every event published while it was parked (review 8).
+	VersionSeq uint64 `json:"versionSeq,omitempty"`
 }
 
 // HeaderParkedSpent carries, on a parked event published back, the delivery
 // budget it had used before. The budget of its deliveries starts there. A
 // publisher setting it can only make its own event dead-letter sooner.
 const HeaderParkedSpent = "Mcp-Parked-Spent"
+
+// HeaderParkedSeq carries, on a parked event published back, the stream
+// sequence it was first published at: the version of an event whose payload
+// has none. It is honoured only below the message's own sequence, so a
+// publisher setting it can only make its own unversioned event older (as
+// a payload version could).
+const HeaderParkedSeq = "Mcp-Parked-Seq"
+
+// parkedSeq reads HeaderParkedSeq: the stream sequence to take as the
+// version of an unversioned event delivered at seq (seq itself when the
+// header is absent, invalid or not below seq).
+func parkedSeq(msg jetstream.Msg, seq uint64) uint64 {
+	v := msg.Headers().Get(HeaderParkedSeq)
+	if v == "" {
+		return seq
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n == 0 || n >= seq {
+		return seq
+	}
+	return n
+}
 
 // maxParkedSpent bounds HeaderParkedSpent as read (a hostile value).
 const maxParkedSpent = 1 << 20
@@ -122,7 +150,7 @@ func (c *Consumer) park(ctx context.Context, dep Dependency, msg jetstream.Msg, 
 	p := parkedEvent{
 		Subject: msg.Subject(), Data: msg.Data(), Header: h,
 		MsgID: msg.Headers().Get(HeaderMsgID), Seq: meta.Sequence.Stream, At: time.Now().UTC(),
-		Spent: spent,
+		Spent: spent, VersionSeq: parkedSeq(msg, meta.Sequence.Stream),
 	}
 	// Published back, the message carries a longer Nats-Msg-Id and
 	// Nats-Expected-Stream: one that would then be over the server's max
@@ -256,6 +284,12 @@ func (c *Consumer) republishMsg(p parkedEvent) *nats.Msg {
 	h.Del(HeaderParkedSpent)
 	if p.Spent > 0 {
 		h.Set(HeaderParkedSpent, strconv.FormatUint(p.Spent, 10))
+	}
+	h.Del(HeaderParkedSeq)
+	if vs := p.VersionSeq; vs > 0 {
+		h.Set(HeaderParkedSeq, strconv.FormatUint(vs, 10))
+	} else if p.Seq > 0 { // an entry parked before VersionSeq existed
+		h.Set(HeaderParkedSeq, strconv.FormatUint(p.Seq, 10))
 	}
 	h.Set(jetstream.ExpectedStreamHeader, c.cfg.Stream)
 	return &nats.Msg{Subject: p.Subject, Header: h, Data: p.Data}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -142,3 +143,63 @@ func TestIntegrationForeignParkedEntriesAreDropped(t *testing.T) {
 	_, err := e.nats.JS.Stream(t.Context(), e.cfg.Stream)
 	require.NoError(t, err, "the stream is still there")
 }
+
+// Review 8, finding 1: a parked event whose payload has no version keeps,
+// published back, the version of its first publication (its first stream
+// sequence), not the new, higher sequence that would make it newer than the
+// events published while it was parked.
+func TestIntegrationParkedUnversionedEventKeepsItsVersion(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testConfig())
+	w := newOutageWorld(t)
+	park := newMemParking()
+	var mu sync.Mutex
+	var seen []Event
+	h := HandlerFunc(func(ctx context.Context, ev Event) error {
+		if ev.UserID == "cold-v" {
+			mu.Lock()
+			seen = append(seen, ev)
+			mu.Unlock()
+		}
+		return w.Handle(ctx, ev)
+	})
+	r := e.start(allKinds(h), withOutages(w.o), withParking(park))
+	require.Eventually(t, r.c.Running, 5*time.Second, 10*time.Millisecond)
+
+	w.mongo.down.Store(true)
+	first := e.publish("mcp.user.login", `{"userId":"cold-v"}`, nil)
+	require.Eventually(t, func() bool { return park.len(DepMongoDB) == 1 }, 10*time.Second, 10*time.Millisecond)
+	later := e.publish("mcp.user.login", `{"userId":"warm-after"}`, nil)
+	w.mongo.down.Store(false)
+	require.Eventually(t, func() bool { return w.count("cold-v") == 1 }, 15*time.Second, 10*time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	last := seen[len(seen)-1]
+	assert.Greater(t, last.StreamSeq, later, "published back as a new message")
+	for _, ev := range seen {
+		assert.Equal(t, int64(first), ev.Version, "delivery at stream sequence %d", ev.StreamSeq)
+	}
+}
+
+// A parked event of a second lap keeps its first sequence; the header never
+// makes an event newer than its own delivery.
+func TestParkedSeqHeader(t *testing.T) {
+	t.Parallel()
+	c := &Consumer{}
+	out := c.republishMsg(parkedEvent{Subject: "mcp.user.login", Seq: 40, VersionSeq: 7})
+	assert.Equal(t, "7", out.Header.Get(HeaderParkedSeq))
+	out = c.republishMsg(parkedEvent{Subject: "mcp.user.login", Seq: 40}) // an entry parked before VersionSeq
+	assert.Equal(t, "40", out.Header.Get(HeaderParkedSeq))
+	msg := func(v string) jetstream.Msg { return headerMsg{h: nats.Header{HeaderParkedSeq: []string{v}}} }
+	assert.Equal(t, uint64(7), parkedSeq(msg("7"), 50))
+	assert.Equal(t, uint64(50), parkedSeq(msg("60"), 50), "never above the delivery's own sequence")
+	assert.Equal(t, uint64(50), parkedSeq(msg("x"), 50))
+	assert.Equal(t, uint64(50), parkedSeq(msg("0"), 50))
+}
+
+type headerMsg struct {
+	jetstream.Msg
+	h nats.Header
+}
+
+func (m headerMsg) Headers() nats.Header { return m.h }

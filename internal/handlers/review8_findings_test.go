@@ -49,7 +49,7 @@ func TestIntegrationReview8RevokeDoesNotWaitForTheIDLookup(t *testing.T) {
 	require.Contains(t, w.view("bob").Effective, "s8", "bob was granted the server")
 
 	ids.down.Store(true)
-	_ = w.apply(access("s8", cfg8(), 3, "alice")) // may fail on the id lookup: retried later
+	_ = w.apply(access("s8", cfg8(), 3, "alice")) // fails on the id lookup: retried later
 	assert.NotContains(t, w.view("bob").Effective, "s8", "the revoke is applied although MongoDB is down")
 
 	ids.down.Store(false)

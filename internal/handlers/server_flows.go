@@ -85,12 +85,17 @@ func (h *ServerFlow) Handle(ctx context.Context, ev events.Event) error {
 			return events.Skipf("%s version %d is not newer than what %q holds", h.kind, ev.Version, ev.ServerName)
 		}
 		drained := false
-		err = h.writeValue(ctx, f.Token, res)
+		lookupErr, err := h.writeValue(ctx, f.Token, res)
 		if err == nil {
 			var tier registry.Tier
 			tier, drained, err = fanOut(ctx, h.reg, res)
 			if err == nil && res.Pending.Has(registry.AspectScope) {
 				err = h.reg.SettleServerTTL(ctx, f.Token, server)
+			}
+			if err == nil {
+				// The users are done; the value still lacks its MongoDB id:
+				// retried (held or parked while MongoDB is down).
+				err = lookupErr
 			}
 			if err == nil {
 				err = h.reg.FinishFanout(ctx, f.Token, server, tier, drained)
@@ -145,26 +150,34 @@ func (h *ServerFlow) derive(ctx context.Context, token string, ev events.Event, 
 // writeValue writes the server's value from the record when its config or
 // scope changed (or it has none yet), first resolving the server's MongoDB id
 // if no event or login has given it. A deleted server has no value.
-func (h *ServerFlow) writeValue(ctx context.Context, token string, res registry.ApplyResult) error {
+//
+// When that look-up fails and the server has a value already, the value is
+// written without the id (it had none) and the look-up's error is returned
+// apart, as lookupErr: the flow fans out first and fails only then, so that
+// a revoke never waits for MongoDB (review 8). A new server's first value
+// waits for the look-up (err).
+func (h *ServerFlow) writeValue(ctx context.Context, token string, res registry.ApplyResult) (lookupErr, err error) {
 	rec := res.Record
 	if rec.Scope == registry.ScopeDeleted || len(rec.Config) == 0 {
-		return nil
+		return nil, nil
 	}
 	if rec.HasValue && rec.DBID != "" && !res.Pending.Has(registry.AspectConfig) && !res.Pending.Has(registry.AspectScope) {
-		return nil
+		return nil, nil
 	}
 	dbID := ""
 	if rec.DBID == "" && h.ids != nil {
 		tenant, name := layout.Unqualify(rec.Name)
 		id, found, err := h.ids.ServerID(ctx, tenant, name)
-		if err != nil {
-			return err
-		}
-		if found {
+		switch {
+		case err != nil && !rec.HasValue:
+			return nil, err
+		case err != nil:
+			lookupErr = err
+		case found:
 			dbID = id
 		}
 	}
-	return h.reg.PutValue(ctx, token, rec, dbID)
+	return lookupErr, h.reg.PutValue(ctx, token, rec, dbID)
 }
 
 // changeFor says which aspects of the record an event sets.

@@ -286,8 +286,10 @@ func (c *Consumer) republishMsg(p parkedEvent) *nats.Msg {
 		h.Set(HeaderParkedSpent, strconv.FormatUint(p.Spent, 10))
 	}
 	h.Del(HeaderParkedSeq)
-	if p.VersionSeq > 0 {
-		h.Set(HeaderParkedSeq, strconv.FormatUint(p.VersionSeq, 10))
+	if vs := p.VersionSeq; vs > 0 {
+		h.Set(HeaderParkedSeq, strconv.FormatUint(vs, 10))
+	} else if p.Seq > 0 { // an entry without it (not written by this worker): its own sequence, the older one
+		h.Set(HeaderParkedSeq, strconv.FormatUint(p.Seq, 10))
 	}
 	h.Set(jetstream.ExpectedStreamHeader, c.cfg.Stream)
 	return &nats.Msg{Subject: p.Subject, Header: h, Data: p.Data}

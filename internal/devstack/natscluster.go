@@ -154,7 +154,7 @@ func (c *NATSCluster) Server(i int) *server.Server {
 func (c *NATSCluster) Running(i int) bool { return c.Server(i) != nil }
 
 // WaitReady waits until every running node sees a JetStream meta leader and
-// is current with it.
+// is current with it, and the leader sees every running node online.
 func (c *NATSCluster) WaitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -168,10 +168,15 @@ func (c *NATSCluster) WaitReady(timeout time.Duration) error {
 	}
 }
 
+// ready: every running node follows a meta leader, and that leader counts
+// every running node as an online JetStream peer with current stats (what
+// stream placement needs: without it a replicated stream created right after
+// start is refused with "no suitable peers for placement, peer offline").
 func (c *NATSCluster) ready() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	leader, running := false, 0
+	var leader *server.Server
+	running := 0
 	for _, nd := range c.nodes {
 		if nd.srv == nil {
 			continue
@@ -180,9 +185,11 @@ func (c *NATSCluster) ready() bool {
 		if !nd.srv.JetStreamIsCurrent() {
 			return false
 		}
-		leader = leader || nd.srv.JetStreamIsLeader()
+		if nd.srv.JetStreamIsLeader() {
+			leader = nd.srv
+		}
 	}
-	return running > 0 && leader
+	return leader != nil && len(leader.JetStreamClusterPeers()) >= running
 }
 
 // ErrNoLeader is returned when no running node leads the stream.

@@ -40,16 +40,17 @@ type Config struct {
 	// Provision creates or updates the streams and the consumer at start;
 	// false only checks that they exist (locked-down accounts).
 	Provision bool
-	// Concurrency is how many handlers run at once in one replica; it is
-	// also the size of the replica's pull buffer.
+	// Concurrency is how many handlers run at once in one replica; the
+	// replica's pull buffer holds twice that (pullBuffer).
 	Concurrency int
 	// HandlerTimeout is the deadline of one message's handler.
 	HandlerTimeout time.Duration
 	// AckWait is the consumer's AckWait; while a handler runs, InProgress is
 	// sent every AckWait/3.
 	AckWait time.Duration
-	// MaxAckPending counts unacknowledged messages across all replicas: keep
-	// it at least replicas x Concurrency, or new replicas sit idle.
+	// MaxAckPending counts unacknowledged messages across all replicas
+	// (buffered ones too): keep it at least replicas x 2 x Concurrency, or
+	// new replicas sit idle.
 	MaxAckPending int
 	// StreamMaxAge is the main stream's retention (limits policy); 0 keeps
 	// messages forever.

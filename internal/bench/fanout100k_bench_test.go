@@ -96,19 +96,34 @@ func measureFanout100k(b *testing.B) (*table, fanoutFigures) {
 		header: []string{"event", "users", "ms", "round trips", "commands", "Redis cmds", "Redis cmds/user", "heap in use before", "peak heap growth", "allocated", "users verified"},
 	}
 	figs := fanoutFigures{users: bigFanoutUsers}
+	// The same two events again with the audit trail on: 100,000 records
+	// each, published to a JetStream stream (its own nats-server process).
+	audit := newAuditTrail(b, w)
+	grantAudited, revokeAudited := grant, revoke
+	grantAudited.Version, grantAudited.UpdatedAtMs = 3, 3
+	revokeAudited.Version, revokeAudited.UpdatedAtMs = 4, 4
+	var plain [2]time.Duration
+	var auditedBreakdown []string
 	for i, step := range []struct {
 		label, key string
 		ev         events.Event
 		want       []byte
+		audited    bool
 	}{
-		{"grant (100k allowed)", "grant", grant, value(b, srv, srv.Config, grant.Version)},
-		{"revoke (empty list)", "revoke", revoke, nil},
+		{"grant (100k allowed)", "grant", grant, value(b, srv, srv.Config, grant.Version), false},
+		{"revoke (empty list)", "revoke", revoke, nil, false},
+		{"grant, audit trail on", "grant_audited", grantAudited, value(b, srv, srv.Config, grantAudited.Version), true},
+		{"revoke, audit trail on", "revoke_audited", revokeAudited, nil, true},
 	} {
+		flows, recordsBefore := w.flows, int64(0)
+		if step.audited {
+			flows, recordsBefore = audit.flows, audit.records(b)
+		}
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		stop := heapPeak(heapSampleStep)
-		m := w.measure(ctx, b, func() error { return w.handle(ctx, step.ev) })
+		m := w.measure(ctx, b, func() error { return w.handleWith(ctx, flows, step.ev) })
 		peak := stop()
 		runtime.ReadMemStats(&after)
 		noScan(b, m.stats, step.label)
@@ -116,13 +131,28 @@ func measureFanout100k(b *testing.B) (*table, fanoutFigures) {
 		if verified != bigFanoutUsers {
 			b.Fatalf("%s: %d of %d users as expected", step.label, verified, bigFanoutUsers)
 		}
+		label := step.label
+		if step.audited {
+			records := audit.records(b) - recordsBefore
+			if records != bigFanoutUsers {
+				b.Fatalf("%s: %d audit records stored, want one per user (%d)", step.label, records, bigFanoutUsers)
+			}
+			label = fmt.Sprintf("%s (%s records; %.2fx the time without)", step.label, num(records), m.elapsed.Seconds()/plain[i-2].Seconds())
+		} else {
+			plain[i] = m.elapsed
+		}
 		growth := int64(peak) - int64(before.HeapInuse)
-		figs.steps[i] = fanoutStep{label: step.label, redisCmds: m.redisCmds, growth: growth, elapsed: m.elapsed, breakdown: breakdown(m.stats, bigFanoutUsers)}
-		t.row(step.label, num(bigFanoutUsers), ms(m.elapsed), num(m.RoundTrips), num(m.Commands), num(m.redisCmds),
+		if step.audited {
+			auditedBreakdown = append(auditedBreakdown, fmt.Sprintf("%s: %s", step.label, breakdown(m.stats, bigFanoutUsers)))
+		} else {
+			figs.steps[i] = fanoutStep{label: step.label, redisCmds: m.redisCmds, growth: growth, elapsed: m.elapsed, breakdown: breakdown(m.stats, bigFanoutUsers)}
+		}
+		t.row(label, num(bigFanoutUsers), ms(m.elapsed), num(m.RoundTrips), num(m.Commands), num(m.redisCmds),
 			per(m.redisCmds, bigFanoutUsers), mib(int64(before.HeapInuse)), mib(growth), mib(int64(after.TotalAlloc-before.TotalAlloc)), num(int64(verified)))
 		b.ReportMetric(float64(m.elapsed.Microseconds())/1000, "ms_"+step.key)
 		b.ReportMetric(float64(growth)/(1<<20), "MiB_peak_growth_"+step.key)
 	}
+	t.note("Audit trail on: the same flows with an events.AuditPublisher (worker run's), each change's record written to its user's outbox by the script that makes it, then published to the audit stream of a nats-server in its own process (file store) and removed once JetStream acknowledged it; the row checks the stream gained one record per user.")
 	t.note("Setup (measured for information): %s cold logins of zero-server users, %d goroutines, in %.1f s (%s logins/s, %s round trips/login).",
 		num(bigFanoutUsers), loginConcurrency, load.elapsed.Seconds(), num(int64(float64(bigFanoutUsers)/load.elapsed.Seconds())),
 		per(load.RoundTrips, bigFanoutUsers))
@@ -132,6 +162,9 @@ func measureFanout100k(b *testing.B) (*table, fanoutFigures) {
 		mib(int64(idBytes+4*bigFanoutUsers)))
 	for _, st := range figs.steps {
 		t.note("Redis commands per user, %s: %s", st.label, st.breakdown)
+	}
+	for _, line := range auditedBreakdown {
+		t.note("Redis commands per user, %s", line)
 	}
 	return t, figs
 }

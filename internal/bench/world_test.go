@@ -198,3 +198,11 @@ func (w *world) measureOn(ctx context.Context, tb testing.TB, hook *counter, fn 
 	}
 	return p.stop(ctx, tb)
 }
+
+// handleWith is handle with other flows (the same world's, audited).
+func (w *world) handleWith(ctx context.Context, flows map[events.Kind]events.Handler, ev events.Event) error {
+	saved := w.flows
+	defer func() { w.flows = saved }()
+	w.flows = flows
+	return w.handle(ctx, ev)
+}

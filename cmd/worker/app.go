@@ -117,6 +117,12 @@ func newWatches(c Config, rdb redis.UniversalClient, mc *mongo.Client) events.Wa
 	}
 }
 
+// writeCheckScript writes nothing and needs no key (any node of a cluster
+// runs it), but a script with a shebang and without the no-writes flag may
+// write, so Redis 7 refuses to start it while out of memory ("OOM command
+// not allowed"), exactly as it refuses the flows' scripts' first write.
+const writeCheckScript = "#!lua\nreturn 1"
+
 // probeRedis probes Redis: every master of a cluster (a failed-over shard
 // must not look healthy because another answers), else the one server.
 func probeRedis(ctx context.Context, rdb redis.UniversalClient) error {
@@ -126,13 +132,17 @@ func probeRedis(ctx context.Context, rdb redis.UniversalClient) error {
 	return probeRedisNode(ctx, rdb)
 }
 
-// probeRedisNode pings one server and, where it serves INFO, checks that it
-// is a master: a demoted master (a failover the client has not followed)
-// answers PING but refuses every write with READONLY, and every flow writes.
-// A server that refuses INFO (a proxy, an ACL without +info) is judged by
-// its PING alone.
+// probeRedisNode pings one server, checks that it accepts writes and, where
+// it serves INFO, that it is a master: a demoted master (a failover the
+// client has not followed) answers PING but refuses every write with
+// READONLY, and a full one (maxmemory under noeviction) refuses them with
+// OOM; every flow writes. A server that refuses INFO (a proxy, an ACL
+// without +info) is judged by its PING and write check alone.
 func probeRedisNode(ctx context.Context, c redis.Cmdable) error {
 	if err := c.Ping(ctx).Err(); err != nil {
+		return err
+	}
+	if err := c.Eval(ctx, writeCheckScript, nil).Err(); err != nil {
 		return err
 	}
 	info, err := c.Info(ctx, "replication").Result()

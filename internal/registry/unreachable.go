@@ -12,13 +12,16 @@ import (
 
 // notServingPrefixes are the Redis replies that mean "this server does not
 // serve writes now": a replica loading its data, a replica promoted or not
-// yet (failover), a cluster without a quorum. Script errors, WRONGTYPE,
-// OOM and the other replies are the command's own failure.
-var notServingPrefixes = []string{"LOADING ", "READONLY ", "MASTERDOWN ", "CLUSTERDOWN ", "NOREPLICAS "}
+// yet (failover), a cluster without a quorum, a server out of memory (OOM:
+// maxmemory reached under the noeviction policy the worker asks for; every
+// write is refused until memory is freed, whatever the event). Script
+// errors, WRONGTYPE and the other replies are the command's own failure.
+var notServingPrefixes = []string{"LOADING ", "READONLY ", "MASTERDOWN ", "CLUSTERDOWN ", "NOREPLICAS ", "OOM "}
 
 // Unreachable reports whether err (from go-redis or redsync over it) means
 // Redis could not be reached: a connection refused, reset or timed out, the
-// connection pool timing out, or a not-serving reply (notServingPrefixes).
+// connection pool timing out, or a not-serving reply (notServingPrefixes,
+// out of memory included).
 // A context cancellation or deadline is the caller's, never Redis's; a
 // closed client is shutdown. handlers wraps such errors as
 // events.Unavailable(events.DepRedis, err).

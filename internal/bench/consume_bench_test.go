@@ -105,15 +105,20 @@ func measureConsume(b *testing.B) {
 	two.burst(ctx, b, warmUsers[:conc]) // opens the second replica's pools
 	var oneAgain, twoRun runResult
 	var oneCPU, twoCPU cpuShare
+	var oneNATSCPU, twoNATSCPU time.Duration
 	for range 2 {
+		natsBefore := one.server.cpu()
 		oneCPU.add(w.measure(ctx, b, func() error {
 			oneAgain = joinRuns(oneAgain, one.burst(ctx, b, warmUsers))
 			return nil
 		}))
+		oneNATSCPU += one.server.cpu() - natsBefore
+		natsBefore = two.server.cpu()
 		twoCPU.add(w.measure(ctx, b, func() error {
 			twoRun = joinRuns(twoRun, two.burst(ctx, b, warmUsers))
 			return nil
 		}))
+		twoNATSCPU += two.server.cpu() - natsBefore
 	}
 
 	// Sustained rates.
@@ -174,8 +179,10 @@ func measureConsume(b *testing.B) {
 	t.note("Warm logins, CPU per login through JetStream: this process %s µs (replica + publisher), redis-server %s µs.",
 		perMicro(warmM.goCPU, consumeUsers), perMicro(warmM.redisCPU, consumeUsers))
 	t.note("Round trips: the worker's Redis round trips during the warm JetStream burst divided by its events (%s round trips, %s commands).", num(warmM.RoundTrips), num(warmM.Commands))
-	t.note("Two replicas: one process, each replica with its own NATS connection, sharing %d cores with nats-server, redis-server and the publisher. CPU busy during the bursts (cores): this process (replicas + publisher) %s with one replica, %s with two; redis-server %s and %s. Redis used %s µs of CPU per warm login (its own core's ceiling: %s logins/s), so Redis is not the limit here; the %d cores are.",
-		runtime.NumCPU(), oneCPU.cores(false), twoCPU.cores(false), oneCPU.cores(true), twoCPU.cores(true),
+	t.note("Two replicas: one process, each replica with its own NATS connection, sharing %d cores with nats-server, redis-server and the publisher. CPU busy during the bursts (cores): this process (replicas + publisher) %s with one replica, %s with two; nats-server %.2f and %.2f; redis-server %s and %s. Redis used %s µs of CPU per warm login (its own core's ceiling: %s logins/s), so Redis is not the limit here; the %d cores are.",
+		runtime.NumCPU(), oneCPU.cores(false), twoCPU.cores(false),
+		oneNATSCPU.Seconds()/oneCPU.wall.Seconds(), twoNATSCPU.Seconds()/twoCPU.wall.Seconds(),
+		oneCPU.cores(true), twoCPU.cores(true),
 		perMicro(warmM.redisCPU, consumeUsers), ceiling(warmM.redisCPU, consumeUsers), runtime.NumCPU())
 	t.print(os.Stdout)
 

@@ -74,8 +74,15 @@ func newPipeline(tb testing.TB, w *world, replicas int) *pipeline {
 		tb.Fatal(err)
 	}
 	p := &pipeline{w: w, url: url, server: server, conn: conn, cfg: cfg, pub: pub, pending: map[int]time.Time{}}
-	sub, err := conn.Subscribe("_INBOX.bench.>", p.result)
+	// Results arrive on a connection of their own: the publishing one
+	// already reads a PubAck per event, and one connection's reader is one
+	// goroutine, which would cap the load generator below the replicas.
+	results := connect()
+	sub, err := results.Subscribe("_INBOX.bench.>", p.result)
 	if err != nil {
+		tb.Fatalf("subscribe: %v", err)
+	}
+	if err := results.Flush(); err != nil { // the server knows the interest before any result
 		tb.Fatalf("subscribe: %v", err)
 	}
 	if err := sub.SetPendingLimits(-1, -1); err != nil {
@@ -86,13 +93,20 @@ func newPipeline(tb testing.TB, w *world, replicas int) *pipeline {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = devNull.Close() })
-	for range replicas {
+	for r := range replicas {
+		// Each replica beyond the first gets flows of its own (registry,
+		// locks, Redis client), as a replica process would; the first uses
+		// the world's, whose Redis traffic the world counts.
+		flows := w.flows
+		if r > 0 {
+			flows = w.replicaFlows(tb)
+		}
 		js, err := jetstream.New(connect())
 		if err != nil {
 			tb.Fatal(err)
 		}
 		c, err := events.NewConsumer(events.ConsumerParams{
-			JS: js, Config: cfg, Handlers: w.flows, Logger: productionLogger(tb, devNull),
+			JS: js, Config: cfg, Handlers: flows, Logger: productionLogger(tb, devNull),
 			Metrics: events.NewMetrics(nil),
 		})
 		if err != nil {

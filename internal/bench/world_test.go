@@ -206,3 +206,15 @@ func (w *world) handleWith(ctx context.Context, flows map[events.Kind]events.Han
 	w.flows = flows
 	return w.handle(ctx, ev)
 }
+
+// replicaFlows returns the world's flows as another replica process would run
+// them: a Redis client, registry and lock client of their own on the same
+// redis-server and source.
+func (w *world) replicaFlows(tb testing.TB) map[events.Kind]events.Handler {
+	tb.Helper()
+	rdb := redis.NewClient(w.rdb.Options())
+	tb.Cleanup(func() { _ = rdb.Close() })
+	reg := registry.New(rdb, registry.DefaultConfig())
+	locks := lockstatus.New(rdb, lockstatus.DefaultConfig())
+	return handlers.Map(handlers.Params{Registry: reg, Locks: locks, Source: w.source})
+}

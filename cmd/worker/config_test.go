@@ -501,6 +501,10 @@ func TestLoadInvalid(t *testing.T) {
 			want: `invalid value "1s" for --retry-max-delay (MCP_WORKER_RETRY_MAX_DELAY): must be at least 2s`,
 		},
 		{name: "stream max age zero", args: []string{"--stream-max-age=0s"}, want: "--stream-max-age (MCP_WORKER_STREAM_MAX_AGE): must be at least 1s"},
+		{
+			name: "outage errors one", args: []string{"--outage-errors=1"},
+			want: `invalid value "1" for --outage-errors (MCP_WORKER_OUTAGE_ERRORS): must be at least 2 (at 1 every dependency error pauses, so an event that always fails that way would be held forever instead of dead-lettered)`,
+		},
 		{name: "stream replicas zero", args: []string{"--stream-replicas=0"}, want: `invalid value "0" for --stream-replicas (MCP_WORKER_STREAM_REPLICAS): must be 1 to 5`},
 		{name: "stream replicas six", env: map[string]string{"MCP_WORKER_STREAM_REPLICAS": "6"}, want: `invalid value "6" for --stream-replicas (MCP_WORKER_STREAM_REPLICAS): must be 1 to 5`},
 

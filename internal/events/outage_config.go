@@ -34,8 +34,10 @@ func DefaultOutageConfig() OutageConfig {
 // Validate reports every setting that cannot work.
 func (c OutageConfig) Validate() error {
 	var errs []error
-	if c.Errors < 1 {
-		errs = append(errs, fmt.Errorf("outage errors %d: must be at least 1", c.Errors))
+	if c.Errors < 2 {
+		// At 1 every dependency error pauses before the probe is asked: an
+		// event that always fails that way (misclassified) is held forever.
+		errs = append(errs, fmt.Errorf("outage errors %d: must be at least 2", c.Errors))
 	}
 	if c.ProbeBase < time.Millisecond {
 		errs = append(errs, fmt.Errorf("outage probe base %s: must be at least 1ms", c.ProbeBase))

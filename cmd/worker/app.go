@@ -136,14 +136,21 @@ func probeRedis(ctx context.Context, rdb redis.UniversalClient) error {
 // it serves INFO, that it is a master: a demoted master (a failover the
 // client has not followed) answers PING but refuses every write with
 // READONLY, and a full one (maxmemory under noeviction) refuses them with
-// OOM; every flow writes. A server that refuses INFO (a proxy, an ACL
-// without +info) is judged by its PING and write check alone.
+// OOM; every flow writes. Only a "not serving writes" reply to the write
+// check (registry.Unreachable: OOM, READONLY, ...) fails the probe: a server
+// that refuses the script itself (the dev stack's embedded server does not
+// know shebangs; a proxy routes EVAL by its first key) is judged without it,
+// else the probe would fail for good and outage mode never resume. A server
+// that refuses INFO (a proxy, an ACL without +info) is judged by its PING and
+// write check alone.
 func probeRedisNode(ctx context.Context, c redis.Cmdable) error {
 	if err := c.Ping(ctx).Err(); err != nil {
 		return err
 	}
 	if err := c.Eval(ctx, writeCheckScript, nil).Err(); err != nil {
-		return err
+		if _, refused := errors.AsType[redis.Error](err); !refused || registry.Unreachable(err) {
+			return err
+		}
 	}
 	info, err := c.Info(ctx, "replication").Result()
 	if err != nil {

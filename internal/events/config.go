@@ -40,8 +40,9 @@ type Config struct {
 	// Provision creates or updates the streams and the consumer at start;
 	// false only checks that they exist (locked-down accounts).
 	Provision bool
-	// Concurrency is how many handlers run at once in one replica; the
-	// replica's pull buffer holds twice that (pullBuffer).
+	// Concurrency is how many handlers run at once in one replica; it is
+	// also the size of the replica's pull buffer (pullBuffer), so a replica
+	// holds at most twice that: running and fetched.
 	Concurrency int
 	// HandlerTimeout is the deadline of one message's handler.
 	HandlerTimeout time.Duration

@@ -121,15 +121,18 @@ func (c *Consumer) consume(ctx context.Context, cons jetstream.Consumer, iter je
 	}
 }
 
-// pullBufferFactor sizes a replica's pull buffer in handlers: the messages
-// fetched and not yet started, plus those running, are at most this many
-// times --concurrency. One (the buffer the size of the handler pool) made the
-// client ask JetStream for more every concurrency/2 messages: at 20,000
-// warm logins/s, 2,500 pull requests a second that cost nats-server's CPU
-// (BenchmarkConsume: +10-25% warm throughput at 2). Larger buffers gain little
-// more and lengthen the wait of a buffered message, whose AckWait runs while
-// it waits: with 2, a message waits behind at most two handlers' durations.
-const pullBufferFactor = 2
+// pullBufferFactor sizes a replica's pull buffer in handlers. The buffer
+// (PullMaxMessages) counts only messages not yet handed out: nats.go refills
+// it while every handler runs, so a replica holds up to (factor+1) x
+// --concurrency - 1 unacknowledged messages, and a fetched message waits
+// behind up to factor rounds of handlers with its AckWait running and no
+// InProgress (the keeper tracks running handlers only). At 1: at most
+// 2 x --concurrency held, and a fetched message starts within one handler's
+// duration. 2 measured 10-25% more warm logins/s (fewer pull requests), but
+// redelivered, and ran twice, the messages buffered behind handlers slower
+// than about AckWait/3 (review 9): a fewer-requests buffer must not hold more
+// than one round of handlers.
+const pullBufferFactor = 1
 
 // pullBuffer is the client buffer (PullMaxMessages) of a replica running
 // concurrency handlers.

@@ -14,9 +14,12 @@ import (
 // serve writes now": a replica loading its data, a replica promoted or not
 // yet (failover), a cluster without a quorum, a server out of memory (OOM:
 // maxmemory reached under the noeviction policy the worker asks for; every
-// write is refused until memory is freed, whatever the event). Script
-// errors, WRONGTYPE and the other replies are the command's own failure.
-var notServingPrefixes = []string{"LOADING ", "READONLY ", "MASTERDOWN ", "CLUSTERDOWN ", "NOREPLICAS ", "OOM "}
+// write is refused until memory is freed, whatever the event), a server that
+// cannot persist (MISCONF: a failed snapshot under stop-writes-on-bgsave-error
+// or an AOF write error; every write is refused until the disk serves).
+// Script errors, WRONGTYPE and the other replies are the command's own
+// failure.
+var notServingPrefixes = []string{"LOADING ", "READONLY ", "MASTERDOWN ", "CLUSTERDOWN ", "NOREPLICAS ", "OOM ", "MISCONF "}
 
 // Unreachable reports whether err (from go-redis or redsync over it) means
 // Redis could not be reached: a connection refused, reset or timed out, the

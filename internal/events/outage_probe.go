@@ -46,7 +46,11 @@ func (o *Outages) resume(dep Dependency, s *depState, failedProbes int) {
 	o.mu.Lock()
 	s.paused, s.errors, s.interval = false, 0, 0
 	o.syncPullingPaused()
-	s.okAt = time.Now()
+	// The probe loop's answer does not vouch for the next failures: a Redis
+	// out of memory answers once keys expired and is full again with the
+	// first events resumed (review 9). The first failure after a resume runs
+	// its own probe, shared by the concurrent ones.
+	s.okAt = time.Time{}
 	downFor := time.Since(s.since)
 	o.broadcastLocked()
 	o.mu.Unlock()

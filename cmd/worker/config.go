@@ -91,7 +91,7 @@ var options = []option{
 	{"concurrency", "16", "`number` of events handled at once by this replica", plain, func(c *Config) flag.Value { return (*intValue)(&c.Concurrency) }},
 	{"max-deliver", "10", "`number` of deliveries of a failing event before it is dead-lettered", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxDeliver) }},
 	{"outage-errors", "5", "`number` of Redis or MongoDB connection errors in a row (no event finishing in between) that pause that dependency even while its probe answers (a failed probe pauses it at the first); at least 2", plain, func(c *Config) flag.Value { return (*intValue)(&c.OutageErrors) }},
-	{"outage-probe-max", "30s", "longest `delay` between two probes of a dependency that is down; also the longest an event held for it waits", plain, func(c *Config) flag.Value { return (*durationValue)(&c.OutageProbeMax) }},
+	{"outage-probe-max", "10s", "longest `delay` between two probes of a dependency that is down; also the longest an event held for it waits", plain, func(c *Config) flag.Value { return (*durationValue)(&c.OutageProbeMax) }},
 	{"max-ack-pending", "1000", "`number` of unacknowledged events across all replicas (>= replicas x 2 x concurrency)", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxAckPending) }},
 	{"max-payload", "1048576", "largest event payload in `bytes`", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxPayload) }},
 	{"max-allowed-users", "100000", "largest allowedUserIds list (server.access, server.unshared) in `users`; a longer one is dead-lettered", plain, func(c *Config) flag.Value { return (*intValue)(&c.MaxAllowedUsers) }},

@@ -64,7 +64,7 @@ func TestLoadDefaults(t *testing.T) {
 		Concurrency:      16,
 		MaxDeliver:       10,
 		OutageErrors:     5,
-		OutageProbeMax:   30 * time.Second,
+		OutageProbeMax:   10 * time.Second,
 		MaxAckPending:    1000,
 		MaxPayload:       1 << 20,
 		MaxAllowedUsers:  100000,

@@ -27,9 +27,8 @@ type OutageConfig struct {
 // DefaultOutageConfig returns the defaults: pause after a failed probe or 5
 // dependency errors in a row; probe after 500ms, doubling up to 10s, 2s
 // each. The cap bounds how long after a dependency's return the held and
-// parked events wait for the probe that resumes it (30s cost the soak test's
-// MongoDB stops up to 47s of recovery); a probe every 10s of a dependency
-// that is down costs nothing.
+// parked events wait for the probe that resumes it (30s until this default
+// changed); a probe every 10s of a dependency that is down costs nothing.
 func DefaultOutageConfig() OutageConfig {
 	return OutageConfig{Errors: 5, ProbeBase: 500 * time.Millisecond, ProbeMax: 10 * time.Second, ProbeTimeout: 2 * time.Second}
 }

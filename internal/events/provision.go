@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -92,20 +93,27 @@ func notOurs(have, ours []string) []string {
 	return foreign
 }
 
+// limitsStream is the shape every stream of the worker shares: limits
+// retention on file storage, the oldest messages discarded first, created
+// with --stream-replicas copies.
+func limitsStream(c Config, name string, subjects []string, duplicates, maxAge time.Duration) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:       name,
+		Subjects:   subjects,
+		Retention:  jetstream.LimitsPolicy,
+		Storage:    jetstream.FileStorage,
+		Discard:    jetstream.DiscardOld,
+		Duplicates: duplicates,
+		MaxAge:     maxAge,
+		Replicas:   c.StreamReplicas,
+	}
+}
+
 // mainStreamConfig keeps events under limits retention (not work-queue), so
 // several replicas can share the consumer and operators can inspect and
 // replay; Duplicates is the Nats-Msg-Id window.
 func mainStreamConfig(c Config) jetstream.StreamConfig {
-	return jetstream.StreamConfig{
-		Name:       c.Stream,
-		Subjects:   c.Subjects().StreamSubjects(),
-		Retention:  jetstream.LimitsPolicy,
-		Storage:    jetstream.FileStorage,
-		Discard:    jetstream.DiscardOld,
-		Duplicates: duplicateWindow,
-		MaxAge:     c.StreamMaxAge,
-		Replicas:   c.StreamReplicas,
-	}
+	return limitsStream(c, c.Stream, c.Subjects().StreamSubjects(), duplicateWindow, c.StreamMaxAge)
 }
 
 // dlqStreamConfig keeps dead letters until someone replays or purges them,
@@ -113,32 +121,15 @@ func mainStreamConfig(c Config) jetstream.StreamConfig {
 // events cannot fill the server's storage; its duplicate window drops a
 // second dead-letter of the same message.
 func dlqStreamConfig(c Config) jetstream.StreamConfig {
-	return jetstream.StreamConfig{
-		Name:       c.DLQStream,
-		Subjects:   c.Subjects().DLQSubjects(),
-		Retention:  jetstream.LimitsPolicy,
-		Storage:    jetstream.FileStorage,
-		Discard:    jetstream.DiscardOld,
-		Duplicates: duplicateWindow,
-		MaxAge:     c.DLQMaxAge,
-		MaxBytes:   c.DLQMaxBytes,
-		Replicas:   c.StreamReplicas,
-	}
+	sc := limitsStream(c, c.DLQStream, c.Subjects().DLQSubjects(), duplicateWindow, c.DLQMaxAge)
+	sc.MaxBytes = c.DLQMaxBytes
+	return sc
 }
 
 // auditStreamConfig keeps audit records by age (AuditMaxAge); its longer
 // duplicate window stores once a record drained twice (docs/audit.md).
 func auditStreamConfig(c Config) jetstream.StreamConfig {
-	return jetstream.StreamConfig{
-		Name:       c.AuditStream,
-		Subjects:   c.Subjects().AuditSubjects(),
-		Retention:  jetstream.LimitsPolicy,
-		Storage:    jetstream.FileStorage,
-		Discard:    jetstream.DiscardOld,
-		Duplicates: auditDuplicateWindow,
-		MaxAge:     c.AuditMaxAge,
-		Replicas:   c.StreamReplicas,
-	}
+	return limitsStream(c, c.AuditStream, c.Subjects().AuditSubjects(), auditDuplicateWindow, c.AuditMaxAge)
 }
 
 // consumerConfig is the durable pull consumer all replicas share.

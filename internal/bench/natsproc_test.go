@@ -85,14 +85,8 @@ func startNATSProcess(tb testing.TB) *natsProcess {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
-			_ = c.Close()
-			return p
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !testenv.WaitListening(addr, 10*time.Second) {
+		tb.Fatalf("nats-server on %s not listening after 10s", addr)
 	}
-	tb.Fatalf("nats-server on %s not listening after 10s", addr)
-	return nil
+	return p
 }

@@ -4,6 +4,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // given holds every address FreeAddr returned in this process: the kernel
@@ -44,4 +45,18 @@ func AssertFree(t testing.TB, addr string) {
 		return
 	}
 	_ = l.Close()
+}
+
+// WaitListening waits until something accepts connections on addr, at most
+// timeout (a server process just started).
+func WaitListening(addr string, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+			_ = c.Close()
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
 }

@@ -46,13 +46,8 @@ func (s *RedisServer) start(bin string) error {
 	if err := s.cmd.Start(); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", s.Addr, 100*time.Millisecond); err == nil {
-			_ = c.Close()
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
+	if WaitListening(s.Addr, 5*time.Second) {
+		return nil
 	}
 	return fmt.Errorf("redis-server on %s not listening after 5s", s.Addr)
 }

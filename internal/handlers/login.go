@@ -21,21 +21,31 @@ const DefaultLoginRetryDelay = 150 * time.Millisecond
 // MongoDB unless it is loaded already. Concurrent logins of one user coalesce:
 // one holds the user's lock and reads MongoDB once; the others are handed back
 // for a short delay and, on their next delivery, find the flag set.
-type Login struct {
+type Login struct{ userFlow }
+
+// userFlow is what the flows that load a user's snapshot (Login, Refresh)
+// work with: the registry, the user locks, the source of the user's servers,
+// and the busy retry delay while another worker loads the same user.
+type userFlow struct {
 	reg        *registry.Registry
 	locks      *lockstatus.Locker
 	source     ServerSource
 	retryDelay time.Duration
 }
 
+// newUserFlow returns a userFlow; retryDelay 0 means DefaultLoginRetryDelay.
+func newUserFlow(reg *registry.Registry, locks *lockstatus.Locker, source ServerSource, retryDelay time.Duration) userFlow {
+	if retryDelay <= 0 {
+		retryDelay = DefaultLoginRetryDelay
+	}
+	return userFlow{reg: reg, locks: locks, source: source, retryDelay: retryDelay}
+}
+
 var _ events.Handler = (*Login)(nil)
 
 // NewLogin returns the login flow. retryDelay 0 means DefaultLoginRetryDelay.
 func NewLogin(reg *registry.Registry, locks *lockstatus.Locker, source ServerSource, retryDelay time.Duration) *Login {
-	if retryDelay <= 0 {
-		retryDelay = DefaultLoginRetryDelay
-	}
-	return &Login{reg: reg, locks: locks, source: source, retryDelay: retryDelay}
+	return &Login{newUserFlow(reg, locks, source, retryDelay)}
 }
 
 // Handle loads ev.UserID's registry. A warm login costs one Redis round trip.

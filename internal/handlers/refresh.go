@@ -15,21 +15,13 @@ import (
 // loaded user's registry is re-derived from MongoDB and swapped in one step
 // (readers see the old snapshot, then the new one, never "not loaded"); a
 // user who is not loaded is left alone (the next login reads MongoDB).
-type Refresh struct {
-	reg        *registry.Registry
-	locks      *lockstatus.Locker
-	source     ServerSource
-	retryDelay time.Duration
-}
+type Refresh struct{ userFlow }
 
 var _ events.Handler = (*Refresh)(nil)
 
 // NewRefresh returns the refresh flow. retryDelay 0 means DefaultLoginRetryDelay.
 func NewRefresh(reg *registry.Registry, locks *lockstatus.Locker, source ServerSource, retryDelay time.Duration) *Refresh {
-	if retryDelay <= 0 {
-		retryDelay = DefaultLoginRetryDelay
-	}
-	return &Refresh{reg: reg, locks: locks, source: source, retryDelay: retryDelay}
+	return &Refresh{newUserFlow(reg, locks, source, retryDelay)}
 }
 
 // Handle refreshes ev.UserID.

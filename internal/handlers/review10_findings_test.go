@@ -1,0 +1,50 @@
+package handlers_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mcp-registry/worker/internal/events"
+)
+
+// Review 10: an access change that grants one user and revokes another must
+// not let a failing audit publish stop the revoke. The fan-out grants first;
+// ApplyToUsers drains the granted user's audit outbox before it returns, and
+// when that publish fails (audit stream full, out of JetStream storage, NATS
+// blip) the flow returns before revoke() runs. Every redelivery re-grants
+// the allowed set, finds the undrained outbox, fails the same way: the
+// revoked user keeps the server until the event is dead-lettered, and after.
+func TestIntegrationReview10FailingAuditPublishDoesNotBlockTheRevoke(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	w := e.auditWorld()
+	alice, bob, carol := e.user("alice", "USER", ""), e.user("bob", "USER", ""), e.user("carol", "USER", "")
+	w.login(alice)
+	w.login(bob)
+	w.login(carol)
+
+	w.must(with(created("crm", alice, cfg("https://crm"), 1), "ev-1"))
+	w.must(with(access("crm", cfg("https://crm"), 2, alice, bob), "ev-2"))
+	require.Equal(t, []string{"crm"}, e.privateNames(bob), "bob was granted the server")
+
+	w.auditor.failBefore = 1000 // the audit stream refuses records for a while
+	ev := with(access("crm", cfg("https://crm"), 3, alice, carol), "ev-3")
+	for range 3 { // the delivery and two redeliveries
+		require.Error(t, w.apply(ev), "the audit records are not published: the event is retried")
+	}
+	assert.Empty(t, e.privateNames(bob), "bob's access is revoked although the audit publish fails")
+
+	w.auditor.failBefore = 0
+	w.must(ev)
+	assert.Empty(t, e.privateNames(bob))
+	assert.Equal(t, []string{"crm"}, e.privateNames(carol))
+	assert.Contains(t, briefs(w.records(events.AuditQuery{User: bob})), "revoke "+bob+" crm member none ev-3")
+	assert.Contains(t, briefs(w.records(events.AuditQuery{User: carol})), "grant "+carol+" crm none member ev-3")
+	for _, u := range []string{bob, carol} {
+		n, err := e.rdb.Exists(e.ctx, e.reg.Keys().UserAudit(u)).Result()
+		require.NoError(t, err)
+		assert.Zero(t, n, "outbox of %s drained by the redelivery", u)
+	}
+}

@@ -126,7 +126,9 @@ func revokeOutsiders(ctx context.Context, reg *registry.Registry, rec registry.R
 		return err
 	}
 	events.CountFanout(ctx, 0, len(targets))
-	if !prune {
+	if !prune || registry.AuditFailed(ctx) != nil {
+		// A put-off drain: the holders stay indexed, so that the
+		// redelivery walks them again and drains their outboxes.
 		return nil
 	}
 	if err := reg.ForgetHolders(ctx, rec.Name, covered); err != nil {

@@ -82,6 +82,9 @@ func (h *ServerFlow) Handle(ctx context.Context, ev events.Event) error {
 					return err
 				}
 			}
+			if err := registry.AuditFailed(ctx); err != nil {
+				return err // retried: the redelivery drains the outboxes
+			}
 			return events.Skipf("%s version %d is not newer than what %q holds", h.kind, ev.Version, ev.ServerName)
 		}
 		drained := false
@@ -96,6 +99,11 @@ func (h *ServerFlow) Handle(ctx context.Context, ev events.Event) error {
 				// The users are done; the value still lacks its MongoDB id:
 				// retried (held or parked while MongoDB is down).
 				err = lookupErr
+			}
+			if err == nil {
+				// Likewise some audit records wait in the users' outboxes:
+				// the redelivery walks the users again and drains them.
+				err = registry.AuditFailed(ctx)
 			}
 			if err == nil {
 				err = h.reg.FinishFanout(ctx, f.Token, server, tier, drained)

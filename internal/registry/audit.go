@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -76,6 +77,38 @@ type auditKey struct{}
 type auditScope struct {
 	cause string // the AuditCause as JSON, spliced into entries by the scripts
 	sink  AuditSink
+
+	mu     sync.Mutex
+	failed error // the first fan-out drain that failed (AuditFailed)
+}
+
+// AuditFailed returns the error of the first drain ApplyToUsers put off
+// under ctx's WithAudit, nil if none failed. A fan-out does not stop at a
+// failed drain: a revoke must not wait for the audit stream (review 10).
+// Its records wait in the users' outboxes; the flow fails once the users
+// are done (its fan-out left unfinished), and the redelivery, walking the
+// same users again, drains them.
+func AuditFailed(ctx context.Context) error {
+	s, ok := ctx.Value(auditKey{}).(*auditScope)
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failed
+}
+
+// putOffAudit records err as ctx's failed drain (the first one is kept).
+func putOffAudit(ctx context.Context, err error) {
+	s, ok := ctx.Value(auditKey{}).(*auditScope)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failed == nil {
+		s.failed = err
+	}
 }
 
 // WithAudit returns a context under which the registry's writes record the

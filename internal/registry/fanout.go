@@ -136,7 +136,8 @@ func (r *Registry) AllowedAmong(ctx context.Context, server string, users []stri
 // one pipelined round trip per call, and returns each user's result. Under
 // WithAudit, each membership change is recorded in the user's audit outbox by
 // the same script, and the outboxes found non-empty (this call's records, or
-// those a crashed worker left) are drained before it returns.
+// those a crashed worker left) are drained before it returns; a drain that
+// fails is put off (AuditFailed), never the call's error.
 func (r *Registry) ApplyToUsers(ctx context.Context, server string, rev int64, op UserOp, users []string) ([]UserResult, error) {
 	if len(users) == 0 {
 		return nil, nil
@@ -163,8 +164,13 @@ func (r *Registry) ApplyToUsers(ctx context.Context, server string, rev int64, o
 			outboxes = append(outboxes, r.keys.UserAudit(users[i]))
 		}
 	}
-	if err := r.drainAudit(ctx, outboxes); err != nil {
-		return nil, fmt.Errorf("apply %s of %s: %w", op, server, err)
+	// A failed drain does not stop the fan-out (a revoke must not wait for
+	// the audit stream): put off, returned by AuditFailed, and no further
+	// drain is tried under ctx (the records wait for the redelivery).
+	if AuditFailed(ctx) == nil {
+		if err := r.drainAudit(ctx, outboxes); err != nil {
+			putOffAudit(ctx, fmt.Errorf("apply %s of %s: %w", op, server, err))
+		}
 	}
 	return results, nil
 }

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -47,4 +48,41 @@ func TestIntegrationReview10FailingAuditPublishDoesNotBlockTheRevoke(t *testing.
 		require.NoError(t, err)
 		assert.Zero(t, n, "outbox of %s drained by the redelivery", u)
 	}
+}
+
+// Review 10: the same for the server's own outbox. A delete's record ("*")
+// waits there while the audit stream refuses records, and ApplyChange drains
+// that outbox, failing, before the flow fans out: every later event of the
+// server stops there before its fan-out, so a revoke of the re-created
+// server never reaches the user who got it at a refresh.
+func TestIntegrationReview10StuckServerOutboxDoesNotBlockTheRevoke(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	w := e.auditWorld()
+	alice, bob := e.user("alice", "USER", ""), e.user("bob", "USER", "")
+	w.login(alice)
+	w.login(bob)
+	c := cfg("https://crm")
+	w.must(with(created("crm", alice, c, 1), "ev-1"))
+
+	w.auditor.failBefore = 1000 // the audit stream refuses records for a while
+	require.Error(t, w.apply(with(deleted("crm", 2), "ev-2")))
+	require.Error(t, w.apply(with(created("crm", alice, c, 3), "ev-3")))
+	require.Error(t, w.apply(with(access("crm", c, 4, alice, bob), "ev-4")))
+	crm := e.server("crm", map[string]any{"url": "https://crm"}, time.UnixMilli(3))
+	e.grantUser(crm, bob)
+	// The swap is made; its own record waits too (the refresh is retried).
+	_ = w.apply(with(events.Event{Kind: events.KindUserRefresh, UserID: bob}, "ev-refresh"))
+	require.Equal(t, []string{"crm"}, e.privateNames(bob), "bob got the re-created server from MongoDB")
+
+	require.Error(t, w.apply(with(access("crm", c, 5, alice), "ev-5")), "the audit records wait: retried")
+	assert.Empty(t, e.privateNames(bob), "bob's access is revoked although the audit publish fails")
+
+	w.auditor.failBefore = 0
+	w.must(with(access("crm", c, 5, alice), "ev-5")) // the redelivery drains the outboxes
+	assert.Empty(t, e.privateNames(bob))
+	assert.Contains(t, briefs(w.records(events.AuditQuery{Server: "crm"})), "delete * crm private deleted ev-2")
+	n, err := e.rdb.Exists(e.ctx, e.reg.Keys().ServerAudit("crm")).Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "the server's outbox is drained")
 }

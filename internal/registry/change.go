@@ -63,7 +63,8 @@ type ApplyResult struct {
 // (fenced), aspect by aspect, keeping only what is newer, and returns the
 // record after the change. Users the allowed set lost go to the revoke set.
 // One round trip. Under WithAudit a delete is recorded (for every user) in
-// the server's audit outbox by the same script, drained before it returns.
+// the server's audit outbox by the same script, drained before it returns (a
+// drain that fails is put off: AuditFailed).
 func (r *Registry) ApplyChange(ctx context.Context, token string, c Change) (ApplyResult, error) {
 	k := r.keys
 	access, updated, scratch := "0", "", k.ServerAllowedNext(c.Server)
@@ -98,9 +99,12 @@ func (r *Registry) ApplyChange(ctx context.Context, token string, c Change) (App
 	if mask < 0 {
 		return ApplyResult{}, fmt.Errorf("apply change to %s: %w", c.Server, ErrFenced)
 	}
-	if outbox, _ := res[5].(int64); outbox > 0 {
+	// A failed drain is put off (AuditFailed), as in ApplyToUsers: the
+	// change is made, and the flow must fan it out (a revoke must not wait
+	// for the audit stream) before it fails for the records.
+	if outbox, _ := res[5].(int64); outbox > 0 && AuditFailed(ctx) == nil {
 		if err := r.drainAudit(ctx, []string{k.ServerAudit(c.Server)}); err != nil {
-			return ApplyResult{}, fmt.Errorf("apply change to %s: %w", c.Server, err)
+			putOffAudit(ctx, fmt.Errorf("apply change to %s: %w", c.Server, err))
 		}
 	}
 	before, _ := res[2].(int64)

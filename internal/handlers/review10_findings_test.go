@@ -86,3 +86,32 @@ func TestIntegrationReview10StuckServerOutboxDoesNotBlockTheRevoke(t *testing.T)
 	require.NoError(t, err)
 	assert.Zero(t, n, "the server's outbox is drained")
 }
+
+// Review 10: the same for the shared outbox (one for every server), which
+// PutTier drains before a demote's grant and revoke.
+func TestIntegrationReview10StuckSharedOutboxDoesNotBlockADemotesRevoke(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	w := e.auditWorld()
+	alice, bob := e.user("alice", "USER", ""), e.user("bob", "USER", "")
+	w.login(alice)
+	w.login(bob)
+	c := cfg("https://crm")
+	w.must(with(created("crm", alice, c, 1), "ev-1"))
+	w.must(with(access("crm", c, 2, alice, bob), "ev-2"))
+	w.must(with(shared("crm", c, 3), "ev-3"))
+	require.Contains(t, w.view(bob).Effective, "crm")
+
+	w.auditor.failBefore = 1000
+	require.Error(t, w.apply(with(unshared("crm", c, 4, alice), "ev-4")), "the audit records wait: retried")
+	assert.NotContains(t, w.view(bob).Effective, "crm", "bob's access is gone although the audit publish fails")
+	assert.Contains(t, w.view(alice).Effective, "crm")
+
+	w.auditor.failBefore = 0
+	w.must(with(unshared("crm", c, 4, alice), "ev-4")) // the redelivery drains the outboxes
+	assert.NotContains(t, w.view(bob).Effective, "crm")
+	assert.Contains(t, briefs(w.records(events.AuditQuery{Server: "crm"})), "demote * crm app private ev-4")
+	n, err := e.rdb.Exists(e.ctx, e.reg.Keys().SharedAudit()).Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "the shared outbox is drained")
+}

@@ -213,7 +213,8 @@ func (r *Registry) MarkFanout(ctx context.Context, server string, pending Aspect
 // PutTier puts the server in tier t (t "" removes it from every tier),
 // unless a newer change was applied already. One round trip. Under WithAudit
 // a change of tier is recorded (for every user) in the shared audit outbox by
-// the same script, drained before it returns.
+// the same script, drained before it returns (a drain that fails is put
+// off: AuditFailed).
 func (r *Registry) PutTier(ctx context.Context, server string, t Tier, rev int64) error {
 	return r.putTier(ctx, server, t, rev, true)
 }
@@ -236,9 +237,11 @@ func (r *Registry) putTier(ctx context.Context, server string, t Tier, rev int64
 	if err != nil {
 		return fmt.Errorf("put %s in tier %q: %w", server, t, err)
 	}
-	if len(reply) == 2 && reply[1] > 0 {
+	// A failed drain is put off (AuditFailed), as in ApplyToUsers: a
+	// demote's revoke follows and must not wait for the audit stream.
+	if len(reply) == 2 && reply[1] > 0 && AuditFailed(ctx) == nil {
 		if err := r.drainAudit(ctx, []string{k.SharedAudit()}); err != nil {
-			return fmt.Errorf("put %s in tier %q: %w", server, t, err)
+			putOffAudit(ctx, fmt.Errorf("put %s in tier %q: %w", server, t, err))
 		}
 	}
 	return nil

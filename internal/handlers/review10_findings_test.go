@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -8,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcp-registry/worker/internal/events"
+	"github.com/mcp-registry/worker/internal/handlers"
+	"github.com/mcp-registry/worker/internal/lockstatus"
 )
 
 // Review 10: an access change that grants one user and revokes another must
@@ -114,4 +117,44 @@ func TestIntegrationReview10StuckSharedOutboxDoesNotBlockADemotesRevoke(t *testi
 	n, err := e.rdb.Exists(e.ctx, e.reg.Keys().SharedAudit()).Result()
 	require.NoError(t, err)
 	assert.Zero(t, n, "the shared outbox is drained")
+}
+
+// hangingAuditor never hears back from the audit stream (a stream without a
+// leader: the publish acks never come): Publish returns when ctx ends.
+type hangingAuditor struct{ worker string }
+
+func (a hangingAuditor) Worker() string { return a.worker }
+
+func (a hangingAuditor) Publish(ctx context.Context, _ []events.AuditRecord) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// Review 10: an audit publish that hangs takes the handler's whole deadline
+// with it, and the revoke that follows runs on an expired context: the
+// revoked user keeps the server however often the event is redelivered.
+func TestIntegrationReview10HangingAuditPublishDoesNotBlockTheRevoke(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	locks := lockstatus.New(e.rdb, lockstatus.Config{TTL: 2 * time.Second, WaitTries: 100, RetryDelay: 20 * time.Millisecond})
+	params := handlers.Params{
+		Registry: e.reg, Locks: locks, Source: e.source, IDs: e.store, Access: e.store,
+		Config: handlers.Config{LoginRetryDelay: 20 * time.Millisecond},
+	}
+	plain := world{e: e, reg: e.reg, flows: handlers.Map(params)}
+	params.Audit = hangingAuditor{worker: "worker-a"}
+	hanging := handlers.Map(params)
+	alice, bob, carol := e.user("alice", "USER", ""), e.user("bob", "USER", ""), e.user("carol", "USER", "")
+	plain.login(alice)
+	plain.login(bob)
+	plain.login(carol)
+	c := cfg("https://crm")
+	plain.must(created("crm", alice, c, 1))
+	plain.must(access("crm", c, 2, alice, bob))
+	require.Equal(t, []string{"crm"}, e.privateNames(bob))
+
+	ctx, cancel := context.WithTimeout(e.ctx, 8*time.Second) // the handler's deadline
+	defer cancel()
+	require.Error(t, hanging[events.KindServerAccess].Handle(ctx, access("crm", c, 3, alice, carol)))
+	assert.Empty(t, e.privateNames(bob), "bob's access is revoked although the audit publish hangs")
 }

@@ -19,6 +19,12 @@ const AuditOutboxTTL = 7 * 24 * time.Hour
 // auditDrainChunk is how many entries of one outbox one read takes.
 const auditDrainChunk = 1000
 
+// auditPublishTimeout bounds one publish of a drain: an audit stream that
+// never answers (no leader) must not take the handler's deadline, which the
+// fan-out after the drain needs (review 10). A chunk's acks take
+// milliseconds when the stream serves.
+const auditPublishTimeout = 3 * time.Second
+
 // AllUsers is the user of an audit entry that concerns every user of a server
 // at once (a promote, demote, move between tiers, or delete).
 const AllUsers = "*"
@@ -169,7 +175,10 @@ func (r *Registry) drainAudit(ctx context.Context, outboxes []string) error {
 		if len(entries) == 0 {
 			return nil
 		}
-		if err := s.sink(ctx, entries); err != nil {
+		pctx, cancel := context.WithTimeout(ctx, auditPublishTimeout)
+		err = s.sink(pctx, entries)
+		cancel()
+		if err != nil {
 			return fmt.Errorf("publish audit records: %w", err)
 		}
 		_, err = r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {

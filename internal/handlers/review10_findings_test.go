@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/mcp-registry/worker/internal/events"
 	"github.com/mcp-registry/worker/internal/handlers"
@@ -157,4 +158,40 @@ func TestIntegrationReview10HangingAuditPublishDoesNotBlockTheRevoke(t *testing.
 	defer cancel()
 	require.Error(t, hanging[events.KindServerAccess].Handle(ctx, access("crm", c, 3, alice, carol)))
 	assert.Empty(t, e.privateNames(bob), "bob's access is revoked although the audit publish hangs")
+}
+
+// Review 10: the same across the users of one group change. Each user's
+// refresh drains that user's outbox after the swap; a failed drain returned
+// at once, so the users after the first one whose refresh recorded a change
+// were never refreshed: a removed member kept the group's servers on every
+// redelivery.
+func TestIntegrationReview10FailingAuditPublishDoesNotStopAGroupChange(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	w := e.auditWorld()
+	alice, bob := e.user("alice", "USER", ""), e.user("bob", "USER", "")
+	require.Less(t, alice, bob, "alice is refreshed first")
+	jira := e.server("jira", map[string]any{"url": "https://jira"}, time.UnixMilli(1))
+	wiki := e.server("wiki", map[string]any{"url": "https://wiki"}, time.UnixMilli(1))
+	e.grantUser(jira, bob)
+	w.login(alice)
+	w.login(bob)
+	require.Equal(t, []string{"jira"}, e.privateNames(bob))
+
+	// The group's change in MongoDB: alice gains wiki, bob loses jira.
+	e.grantUser(wiki, alice)
+	bobID, err := bson.ObjectIDFromHex(bob)
+	require.NoError(t, err)
+	require.NoError(t, e.lc.RevokeUser(e.ctx, jira, bobID))
+	w.auditor.failBefore = 1000
+	ev := with(events.Event{Kind: events.KindGroupChanged, GroupID: "g1", AddedMemberIDs: []string{alice}, RemovedMemberIDs: []string{bob}}, "ev-g1")
+	for range 3 { // the delivery and two redeliveries
+		require.Error(t, w.apply(ev), "the audit records wait: retried")
+	}
+	assert.Equal(t, []string{"wiki"}, e.privateNames(alice))
+	assert.Empty(t, e.privateNames(bob), "bob's access is revoked although the audit publish fails")
+
+	w.auditor.failBefore = 0
+	w.must(ev)
+	assert.Contains(t, briefs(w.records(events.AuditQuery{User: bob})), "refresh "+bob+" jira member none ev-g1")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 
 	"github.com/mcp-registry/worker/internal/events"
 	"github.com/mcp-registry/worker/internal/registry"
@@ -29,7 +30,17 @@ var _ events.Handler = audited{}
 
 // Handle runs the flow under withAudit.
 func (h audited) Handle(ctx context.Context, ev events.Event) error {
-	return h.flow.Handle(withAudit(ctx, h.auditor, ev), ev)
+	actx := withAudit(ctx, h.auditor, ev)
+	err := h.flow.Handle(actx, ev)
+	if err == nil || errors.Is(err, events.ErrSkip) {
+		// A drain put off while the flow went on (registry.AuditFailed):
+		// retried, and the redelivery, touching the same users, drains
+		// their outboxes.
+		if aerr := registry.AuditFailed(actx); aerr != nil {
+			return aerr
+		}
+	}
+	return err
 }
 
 // withAudit returns ctx under which the registry's writes record the access

@@ -79,6 +79,9 @@ func (r *Reconciler) Pass(ctx context.Context, opts Options, report func(Repair)
 			if differs {
 				ctx := withAudit(ctx, r.auditor, events.Event{Subject: reconcileSubject})
 				err := refreshUser(ctx, r.reg, r.locks, r.source, u)
+				if err == nil {
+					err = registry.AuditFailed(ctx) // the record waits in the outbox
+				}
 				if err != nil && !errors.Is(err, lockstatus.ErrLocked) { // locked: a load runs now anyway
 					return err
 				}

@@ -90,9 +90,12 @@ func (r *Registry) CommitLoad(ctx context.Context, user, token, tenant string, e
 	case -2:
 		return 0, fmt.Errorf("commit load of %s: %w", user, ErrSuperseded)
 	}
-	if reply[1] > 0 {
+	// A failed drain is put off (AuditFailed), as in ApplyToUsers: the swap
+	// is made, and a flow refreshing several users (a group change) must
+	// refresh the others, removed members included, before it fails.
+	if reply[1] > 0 && AuditFailed(ctx) == nil {
 		if err := r.drainAudit(ctx, []string{k.UserAudit(user)}); err != nil {
-			return 0, fmt.Errorf("commit load of %s: %w", user, err)
+			putOffAudit(ctx, fmt.Errorf("commit load of %s: %w", user, err))
 		}
 	}
 	return int(reply[0]), nil
